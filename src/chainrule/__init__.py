@@ -1,0 +1,79 @@
+"""chainrule: backpropagation you can read, check and run fast.
+
+>>> import chainrule as cr
+>>> cr.grad(lambda a, b: (a + b) * (b + 1), argnums=(0, 1))(2.0, 1.0)
+(array(2.), array(5.))
+
+The engine (small, NumPy only) is imported here; everything heavier (the network,
+optimisers, data, plots) is loaded on first use so that ``import chainrule`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from chainrule.api import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
+from chainrule.gradcheck import GradcheckResult, gradcheck
+from chainrule.graph import no_grad
+from chainrule.ops import (
+    abs,
+    clip,
+    concatenate,
+    exp,
+    leaky_relu,
+    log,
+    log_softmax,
+    matmul,
+    max,
+    maximum,
+    mean,
+    minimum,
+    primitive,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    sqrt,
+    stack,
+    sum,
+    tanh,
+    transpose,
+    where,
+)
+from chainrule.tensor import Tensor, tensor
+
+__version__ = "0.1.0"
+
+# lazily loaded: public name -> (module, attribute or None for the module itself)
+_LAZY = {
+    "nn": ("chainrule.nn", None),
+    "optim": ("chainrule.optim", None),
+    "data": ("chainrule.data", None),
+    "plots": ("chainrule.plots", None),
+    "train": ("chainrule.training", "train"),
+    "History": ("chainrule.training", "History"),
+    "explain": ("chainrule.ledger", "explain"),
+    "trace": ("chainrule.diagram", "trace"),
+}
+
+__all__ = [
+    "GradcheckResult", "Tensor", "abs", "clip", "concatenate", "exp", "grad", "gradcheck",
+    "hessian", "jacfwd", "jacrev", "jvp", "leaky_relu", "log", "log_softmax", "matmul", "max",
+    "maximum", "mean", "minimum", "no_grad", "primitive", "relu", "reshape", "sigmoid", "softmax",
+    "sqrt", "stack", "sum", "tanh", "tensor", "transpose", "value_and_grad", "vjp", "where",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    module_name, attribute = _LAZY[name]
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value  # cache: the next lookup is a plain attribute
+    return value
+
+
+def __dir__():
+    return __all__
