@@ -1,0 +1,252 @@
+"""The ``chainrule`` command line: argparse subcommands that call the library.
+
+Every error a user can cause is one line on stderr and exit code 2; a run that fails after
+its input was accepted exits 1; ``--debug`` shows the traceback instead.
+
+>>> main(["graph", "(a+b)*(b+1)", "--at", "a=2,b=1", "--format", "json"])  # doctest: +SKIP
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+
+from chainrule.errors import InputError, RunFailed
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky-relu", "identity", "softmax")
+COSTS = ("quadratic", "cross-entropy", "log-likelihood")
+INITS = ("uniform", "scaled-normal", "normal", "xavier", "he", "zeros")
+OPTIMIZERS = ("sgd", "momentum", "adam", "cg", "lbfgs")
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors become one-line InputErrors instead of usage dumps."""
+
+    def error(self, message):
+        raise InputError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def _choice(names):
+    """An argparse type accepting one of ``names``, with the valid list in the error."""
+
+    def parse(text):
+        if text not in names:
+            raise argparse.ArgumentTypeError(
+                f"unknown name {text!r}; choose one of: {', '.join(names)}"
+            )
+        return text
+
+    return parse
+
+
+def _number(kind, *, low=None, low_inclusive=True, what="a number"):
+    """An argparse type for a finite int/float with an optional lower bound."""
+
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        if low is not None and (value < low if low_inclusive else value <= low):
+            sign = ">=" if low_inclusive else ">"
+            raise argparse.ArgumentTypeError(f"expected {what} {sign} {low}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _layers(text):
+    """``64,30,10`` -> [64, 30, 10]; every size an integer >= 1."""
+    sizes = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part.isdigit() or int(part) < 1:
+            raise argparse.ArgumentTypeError(
+                f"layer sizes must be integers >= 1 separated by commas, got {part!r} in {text!r}"
+            )
+        sizes.append(int(part))
+    return sizes
+
+
+def _floats(text):
+    """``0.05,0.10`` -> [0.05, 0.1] (finite numbers only)."""
+    values = []
+    for part in text.split(","):
+        try:
+            value = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected numbers separated by commas, got {part.strip()!r} in {text!r}"
+            ) from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected finite numbers, got {part.strip()!r}")
+        values.append(value)
+    return values
+
+
+def _assignments(text):
+    """``a=2,b=1`` -> {"a": 2.0, "b": 1.0}."""
+    values = {}
+    for part in text.split(","):
+        name, sep, number = part.partition("=")
+        name = name.strip()
+        if not sep or not name.isidentifier():
+            raise argparse.ArgumentTypeError(f"expected name=value pairs like a=2,b=1, got {part!r}")
+        try:
+            values[name] = float(number)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"value of {name} must be a number, got {number.strip()!r}"
+            ) from None
+        if not math.isfinite(values[name]):
+            raise argparse.ArgumentTypeError(f"value of {name} must be finite, got {number!r}")
+    return values
+
+
+def _add_data_options(p, default):
+    p.add_argument("--data", default=default,
+                   help="digits | mnist | fashion-mnist | FILE.csv | FILE.npz (default: %(default)s)")
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="where MNIST files are kept or downloaded (default: $CHAINRULE_DATA or the "
+                        "platform cache)")
+    p.add_argument("--no-download", action="store_true", help="never download data")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="chainrule",
+                     description="Backpropagation you can read, check and run fast.")
+    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a network (default: 8x8 digits) and report test accuracy",
+                       description="Train a network with backpropagation. With no options: the "
+                                   "embedded 8x8 digits, a [64,100,10] network, test accuracy.")
+    _add_data_options(t, "digits")
+    t.add_argument("--layers", type=_layers, metavar="SIZES",
+                   help="e.g. 64,30,10, or only the hidden sizes (30): the data fixes the ends")
+    t.add_argument("--activation", type=_choice(ACTIVATIONS), default="sigmoid",
+                   help="hidden activation: " + ", ".join(ACTIVATIONS))
+    t.add_argument("--output", type=_choice(ACTIVATIONS),
+                   help="output activation (default: softmax for log-likelihood, else sigmoid)")
+    t.add_argument("--cost", type=_choice(COSTS), default=None,
+                   help="cost: " + ", ".join(COSTS) + " (default: log-likelihood)")
+    t.add_argument("--init", type=_choice(INITS), default="scaled-normal",
+                   help="initialisation: " + ", ".join(INITS))
+    t.add_argument("--optimizer", type=_choice(OPTIMIZERS), default="sgd",
+                   help="optimiser: " + ", ".join(OPTIMIZERS))
+    t.add_argument("--lr", type=_number(float, low=0, low_inclusive=False, what="a learning rate"),
+                   help="learning rate η (default: 0.5 for sgd/momentum, 0.001 for adam)")
+    t.add_argument("--momentum", type=_number(float, low=0, what="a momentum"), default=0.9,
+                   help="momentum coefficient for --optimizer momentum (default: 0.9)")
+    t.add_argument("--batch-size", type=_number(int, low=1, what="an integer"), default=10)
+    t.add_argument("--epochs", type=_number(int, low=1, what="an integer"), default=30,
+                   help="total epochs (with --resume: including those already done); "
+                        "iterations for cg/lbfgs")
+    t.add_argument("--l2", type=_number(float, low=0, what="a regularisation λ"), default=0.0)
+    t.add_argument("--validation", type=_number(float, low=0, what="a fraction"), default=0.1,
+                   help="fraction of the training data held out for validation (default: 0.1)")
+    t.add_argument("--patience", type=_number(int, low=1, what="an integer"),
+                   help="stop early when validation accuracy has not improved for this many epochs")
+    t.add_argument("--seed", type=_number(int, low=0, what="an integer"), default=0)
+    t.add_argument("--dtype", type=_choice(("float32", "float64")), default="float32")
+    t.add_argument("--save", metavar="M.npz", help="save the model after every epoch (atomic)")
+    t.add_argument("--resume", metavar="M.npz", help="continue a saved run up to --epochs in total")
+    t.add_argument("--plot", metavar="curves.png", help="plot learning curves (needs matplotlib)")
+    t.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    t.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+
+    e = sub.add_parser("evaluate", help="accuracy, cost, per-class precision/recall, confusion")
+    e.add_argument("model", metavar="M.npz")
+    _add_data_options(e, None)
+    e.add_argument("--split", choices=("train", "test"), default="test")
+    e.add_argument("--plot", metavar="confusion.png", help="plot the confusion matrix")
+    e.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("predict", help="class predictions for rows of a CSV/NPY file or a PNG digit")
+    p.add_argument("model", metavar="M.npz")
+    p.add_argument("input", metavar="INPUT", help="a .csv or .npy of rows, or a .png image")
+    p.add_argument("--json", action="store_true")
+
+    g = sub.add_parser("gradcheck", help="the seeds' gradient check on a small network or a model")
+    g.add_argument("model", metavar="M.npz", nargs="?", help="check a saved model instead")
+    g.add_argument("--layers", type=_layers, default=[3, 5, 3], metavar="SIZES")
+    g.add_argument("--activation", type=_choice(ACTIVATIONS), default="sigmoid")
+    g.add_argument("--output", type=_choice(ACTIVATIONS))
+    g.add_argument("--cost", type=_choice(COSTS), default="cross-entropy")
+    g.add_argument("--l2", type=_number(float, low=0, what="a regularisation λ"), default=3.0)
+    g.add_argument("--examples", type=_number(int, low=1, what="an integer"), default=5)
+    g.add_argument("--seed", type=_number(int, low=0, what="an integer"), default=0)
+    g.add_argument("--json", action="store_true")
+
+    x = sub.add_parser("explain", help="every number of one forward and backward pass")
+    x.add_argument("--net", metavar="NET.json", help="a network with known weights")
+    x.add_argument("--layers", type=_layers, default=[2, 2, 2], metavar="SIZES",
+                   help="a random network of these sizes when --net is not given")
+    x.add_argument("--seed", type=_number(int, low=0, what="an integer"), default=0)
+    x.add_argument("--input", type=_floats, required=True, metavar="X1,X2,...")
+    x.add_argument("--target", type=_floats, required=True, metavar="Y1,Y2,...")
+    x.add_argument("--lr", type=_number(float, low=0, low_inclusive=False, what="a learning rate"))
+    x.add_argument("--format", choices=("text", "markdown", "json", "csv"), default="text")
+
+    gr = sub.add_parser("graph", help="a computational graph with local derivatives and path sums")
+    gr.add_argument("expression", help='e.g. "(a+b)*(b+1)"')
+    gr.add_argument("--at", type=_assignments, required=True, metavar="a=2,b=1")
+    gr.add_argument("--mode", choices=("reverse", "forward", "paths"), default="reverse")
+    gr.add_argument("--wrt", metavar="NAME", help="forward mode: the input to differentiate by")
+    gr.add_argument("--format", choices=("text", "json", "dot", "svg"), default="text")
+
+    b = sub.add_parser("bench", help="time chainrule (and PyTorch, scikit-learn when installed)")
+    b.add_argument("--workloads", default=None, metavar="N1,N2,...")
+    b.add_argument("--repeats", type=_number(int, low=1, what="an integer"), default=3)
+    b.add_argument("--no-peers", action="store_true", help="time chainrule only")
+    b.add_argument("--json", action="store_true")
+    return parser
+
+
+def _version():
+    from chainrule import __version__
+
+    return f"chainrule {__version__}"
+
+
+def main(argv=None) -> int:
+    """Run the command line; return the exit code (0 ok, 1 failed run, 2 bad input)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv  # accepted anywhere on the line, before or after the subcommand
+    argv = [arg for arg in argv if arg != "--debug"]
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is None:
+            build_parser().print_help()
+            return 2
+        from chainrule import commands
+
+        return getattr(commands, args.command)(args)
+    except (InputError, RunFailed, OSError, MemoryError) as error:
+        if debug:
+            raise
+        code = 2 if isinstance(error, (InputError, OSError)) else 1
+        print(f"chainrule: error: {_one_line(error)}", file=sys.stderr)
+        return code
+    except KeyboardInterrupt:
+        print("chainrule: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug in chainrule: still one line, and a way to see more
+        if debug:
+            raise
+        print(f"chainrule: internal error: {type(error).__name__}: {_one_line(error)} "
+              "(run again with --debug for the traceback)", file=sys.stderr)
+        return 1
+
+
+def _one_line(error) -> str:
+    if isinstance(error, OSError) and error.filename is not None:
+        text = f"{error.filename}: {error.strerror or error}"
+    else:
+        text = str(error) or type(error).__name__
+    return " ".join(text.split())
