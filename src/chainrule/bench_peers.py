@@ -1,0 +1,268 @@
+"""The peers ``chainrule bench`` times chainrule against, each training one workload.
+
+Every peer starts from the same initial parameters (the arrays the harness hands it), sees the
+same shuffled mini-batches (``np.random.default_rng(seed).permutation`` once per epoch) and
+minimises the same averaged cost (DESIGN.md §1), so their times and accuracies compare:
+
+- ``numpy``: a bare NumPy loop of the same maths (BP1-BP4, the update), no tricks;
+- ``floor``: only the matrix products of forward + backward per batch (the GEMM floor);
+- ``pytorch``: ``nn.Linear`` layers and ``torch.optim``, eager, ``torch.set_num_threads(2)``;
+- ``sklearn``: ``MLPClassifier``, its own initialisation and shuffling, and always a
+  softmax/log-loss output (it cannot train N1's sigmoid outputs on the quadratic cost).
+
+A peer is a function ``(workload, params, X, y, seed) -> Trainer``; building it is not timed,
+``trainer.run()`` is. ``trainer.predict(X)`` gives labels, ``trainer.params()`` the final
+``[W^1, b^1, W^2, b^2, ...]`` (NumPy, Nielsen's shapes: ``W^l`` is ``(n_l, n_{l-1})``).
+
+>>> from chainrule.bench import WORKLOADS, initial_params
+>>> import numpy as np
+>>> X = np.random.default_rng(0).random((20, 784), dtype=np.float32); y = np.arange(20) % 10
+>>> trainer = numpy_loop(WORKLOADS["N1"], initial_params(WORKLOADS["N1"], 0), X, y, 0)
+>>> trainer.run(); trainer.predict(X).shape
+(20,)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Trainer:
+    """A prepared training run: ``run()`` is timed, ``predict``/``params`` read the result."""
+
+    run: Callable[[], object]
+    predict: Callable[[np.ndarray], np.ndarray]
+    params: Callable[[], list]
+
+
+def batches(n: int, batch_size: int, epochs: int, seed: int):
+    """Yield index arrays of the mini-batches: a fresh permutation per epoch, last batch short."""
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            yield order[start:start + batch_size]
+
+
+def one_hot(y: np.ndarray, k: int, dtype=np.float32) -> np.ndarray:
+    """Integer labels ``(n,)`` -> target matrix ``(n, k)``."""
+    Y = np.zeros((len(y), k), dtype=dtype)
+    Y[np.arange(len(y)), y] = 1
+    return Y
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _numpy_forward(workload, weights, biases, x):
+    """All activations a^0..a^L of a batch (rows are examples)."""
+    hidden = _sigmoid if workload.activation == "sigmoid" else (lambda z: np.maximum(z, 0))
+    activations = [x]
+    for layer, (W, b) in enumerate(zip(weights, biases)):
+        z = activations[-1] @ W.T + b
+        last = layer == len(weights) - 1
+        if last:
+            activations.append(_softmax(z) if workload.output == "softmax" else _sigmoid(z))
+        else:
+            activations.append(hidden(z))
+    return activations
+
+
+def _update_rule(workload, params):
+    """The optimiser as an in-place ``step(grads)`` (PyTorch's SGD/momentum/Adam formulas)."""
+    lr, mu = workload.lr, workload.momentum
+    if workload.optimizer == "adam":
+        beta1, beta2, eps = 0.9, 0.999, 1e-8
+        m = [np.zeros_like(p) for p in params]
+        v = [np.zeros_like(p) for p in params]
+        t = [0]
+
+        def step(grads):
+            t[0] += 1
+            c1, c2 = 1 - beta1 ** t[0], 1 - beta2 ** t[0]
+            for p, g, mi, vi in zip(params, grads, m, v):
+                mi *= beta1
+                mi += (1 - beta1) * g
+                vi *= beta2
+                vi += (1 - beta2) * g * g
+                p -= (lr / c1) * mi / (np.sqrt(vi / c2) + eps)
+        return step
+    velocity = [np.zeros_like(p) for p in params]
+
+    def step(grads):
+        for p, g, vel in zip(params, grads, velocity):
+            if mu:
+                vel *= mu
+                vel += g
+                g = vel
+            p -= lr * g
+    return step
+
+
+def numpy_loop(workload, params, X, y, seed) -> Trainer:
+    """The same maths as a plain NumPy loop: forward, BP1-BP4 over the batch, update."""
+    params = [p.copy() for p in params]
+    weights, biases = params[0::2], params[1::2]
+    Y = one_hot(y, workload.sizes[-1], X.dtype)
+    step = _update_rule(workload, params)
+
+    def run():
+        for idx in batches(len(X), workload.batch_size, workload.epochs, seed):
+            a = _numpy_forward(workload, weights, biases, X[idx])
+            delta = a[-1] - Y[idx]                          # BP1 (softmax + log-likelihood)
+            if workload.cost == "quadratic":
+                delta *= a[-1] * (1 - a[-1])                         # BP1: (a - y) ⊙ σ'(z^L)
+            delta /= len(idx)
+            grads = [None] * len(params)
+            for layer in range(len(weights) - 1, -1, -1):
+                grads[2 * layer] = delta.T @ a[layer]                # BP4
+                grads[2 * layer + 1] = delta.sum(axis=0)             # BP3
+                if layer:
+                    delta = delta @ weights[layer]                   # BP2
+                    delta *= (a[layer] * (1 - a[layer]) if workload.activation == "sigmoid"
+                              else a[layer] > 0)
+            step(grads)
+
+    def predict(Xp):
+        return _numpy_forward(workload, weights, biases, Xp)[-1].argmax(axis=1)
+
+    return Trainer(run, predict, lambda: params)
+
+
+def matmul_floor(workload, params, X, y, seed) -> Trainer:
+    """Only the GEMMs of forward + backward per batch, into preallocated buffers.
+
+    Forward ``z^l = a^{l-1} W^l^T`` for every layer, backward ``δ^l^T a^{l-1}`` (BP4) for every
+    layer and ``δ^{l+1} W^{l+1}`` (BP2) for all but the first; contiguous batches, no activation,
+    no update: the time no implementation of the same workload can beat.
+    """
+    weights = [p.copy() for p in params[0::2]]
+    m, sizes = workload.batch_size, workload.sizes
+    z = [np.empty((m, n), X.dtype) for n in sizes[1:]]
+    d = [np.empty((m, n), X.dtype) for n in sizes[1:-1]]
+    grads = [np.empty_like(W) for W in weights]
+    n_batches = -(-len(X) // m)
+
+    def run():
+        for _ in range(workload.epochs):
+            for b in range(n_batches):
+                x = X[b * m:(b + 1) * m]
+                rows = len(x)
+                a = x
+                for layer, W in enumerate(weights):
+                    a = np.matmul(a, W.T, out=z[layer][:rows])
+                delta = a
+                for layer in range(len(weights) - 1, -1, -1):
+                    prev = x if layer == 0 else z[layer - 1][:rows]
+                    np.matmul(delta.T, prev, out=grads[layer])
+                    if layer:
+                        delta = np.matmul(delta, weights[layer], out=d[layer - 1][:rows])
+
+    def predict(Xp):
+        return np.zeros(len(Xp), dtype=np.int64)
+
+    return Trainer(run, predict, list)
+
+
+def pytorch_eager(workload, params, X, y, seed) -> Trainer:
+    """``nn.Sequential`` of ``nn.Linear`` + ``torch.optim``, eager mode on the CPU, 2 threads."""
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(2)
+    layers = []
+    for layer, (W, b) in enumerate(zip(params[0::2], params[1::2])):
+        linear = nn.Linear(W.shape[1], W.shape[0])
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(W))
+            linear.bias.copy_(torch.from_numpy(b))
+        layers.append(linear)
+        if layer < len(params) // 2 - 1:
+            layers.append(nn.Sigmoid() if workload.activation == "sigmoid" else nn.ReLU())
+    model = nn.Sequential(*layers)
+    if workload.optimizer == "adam":
+        optimizer = torch.optim.Adam(model.parameters(), lr=workload.lr)
+    else:
+        optimizer = torch.optim.SGD(model.parameters(), lr=workload.lr, momentum=workload.momentum)
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(np.asarray(y, dtype=np.int64))
+    Yt = torch.from_numpy(one_hot(y, workload.sizes[-1], X.dtype))
+
+    def cost(out, idx):
+        if workload.cost == "quadratic":
+            return 0.5 * ((torch.sigmoid(out) - Yt[idx]) ** 2).sum(dim=1).mean()
+        return nn.functional.cross_entropy(out, yt[idx])
+
+    def run():
+        for idx in batches(len(X), workload.batch_size, workload.epochs, seed):
+            idx = torch.from_numpy(idx)
+            loss = cost(model(Xt[idx]), idx)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+
+    def predict(Xp):
+        with torch.no_grad():
+            return model(torch.from_numpy(Xp)).argmax(dim=1).numpy()
+
+    def final_params():
+        return [p.detach().numpy().copy() for p in model.parameters()]
+
+    return Trainer(run, predict, final_params)
+
+
+def scikit_learn(workload, params, X, y, seed) -> Trainer:
+    """``MLPClassifier`` with the same sizes, batch size, solver, rate, epochs and no L2.
+
+    NOTE: scikit-learn initialises and shuffles by itself and always ends in softmax/log-loss
+    (logistic for two classes), so on N1 it trains a different cost than the quadratic one.
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    classifier = MLPClassifier(
+        hidden_layer_sizes=tuple(workload.sizes[1:-1]),
+        activation="logistic" if workload.activation == "sigmoid" else "relu",
+        solver="adam" if workload.optimizer == "adam" else "sgd",
+        alpha=0.0, batch_size=workload.batch_size, learning_rate_init=workload.lr,
+        learning_rate="constant", momentum=workload.momentum, nesterovs_momentum=False,
+        max_iter=workload.epochs, shuffle=True, random_state=seed, tol=0.0,
+        n_iter_no_change=10**9, early_stopping=False)
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            classifier.fit(X, y)
+
+    def final_params():
+        out = []
+        for W, b in zip(classifier.coefs_, classifier.intercepts_):
+            out += [W.T.copy(), b.copy()]
+        return out
+
+    return Trainer(run, classifier.predict, final_params)
+
+
+PEERS = {"numpy": numpy_loop, "floor": matmul_floor, "pytorch": pytorch_eager,
+         "sklearn": scikit_learn}
+"""Peer name -> builder, in the order the table shows them."""
+
+_NEEDS = {"pytorch": "torch", "sklearn": "sklearn"}
+
+
+def available(peer: str) -> bool:
+    """Whether a peer's library is installed (NumPy peers always are)."""
+    module = _NEEDS.get(peer)
+    return module is None or importlib.util.find_spec(module) is not None
