@@ -1,0 +1,134 @@
+"""Gradient checking: central differences in float64 against reverse and forward mode.
+
+Every entry of the Jacobian is estimated as ``(f(x + εe_k) - f(x - εe_k)) / 2ε`` (error O(ε²),
+the seeds' "gradient checking") and compared with the engine's reverse-mode Jacobian (one
+backward pass per output entry) and forward-mode Jacobian (one forward pass per input entry).
+An entry passes when ``|analytic - numeric| <= atol + rtol * |numeric|``.
+
+>>> import chainrule as cr
+>>> result = cr.gradcheck(lambda x: cr.sum(cr.tanh(x) ** 2), np.array([0.3, -1.2]))
+>>> result.ok
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from chainrule.api import jacfwd, jacrev
+from chainrule.errors import InputError
+from chainrule.ops import MissingJvpRule
+from chainrule.tensor import Tensor
+
+MODES = ("rev", "fwd")
+
+
+@dataclass
+class GradcheckResult:
+    """What ``gradcheck`` found. ``worst`` is the entry that came closest to (or furthest past)
+    its tolerance: ``{"mode", "input", "index", "output_index", "analytic", "numeric"}``."""
+
+    ok: bool
+    max_abs_error: float
+    max_rel_error: float
+    worst: dict | None
+    modes: tuple
+    entries: int
+    skipped: dict = field(default_factory=dict)
+    atol: float = 1e-5
+    rtol: float = 1e-3
+
+    def __str__(self):
+        verdict = "ok" if self.ok else "FAILED"
+        lines = [f"gradcheck {verdict}: {self.entries} Jacobian entries, modes "
+                 f"{'+'.join(self.modes) or 'none'} (atol {self.atol:g}, rtol {self.rtol:g})",
+                 f"  max abs error {self.max_abs_error:.3g}, max rel error "
+                 f"{self.max_rel_error:.3g}"]
+        if self.worst is not None:
+            w = self.worst
+            lines.append(f"  worst: input {w['input']} index {w['index']} (output index "
+                         f"{w['output_index']}), {w['mode']} mode: analytic {w['analytic']:.8g}"
+                         f" vs numeric {w['numeric']:.8g}")
+        lines += [f"  skipped {mode}: {why}" for mode, why in self.skipped.items()]
+        return "\n".join(lines)
+
+
+def _as_float64(x, i):
+    array = x.numpy() if isinstance(x, Tensor) else np.asarray(x)
+    if array.dtype.kind not in "fiub":
+        raise InputError(f"gradcheck: input {i} is not numeric (dtype {array.dtype})")
+    if array.dtype.kind != "f":
+        raise InputError(f"gradcheck needs float inputs; input {i} has dtype {array.dtype}")
+    return array.astype(np.float64)
+
+
+def _evaluate(f, xs):
+    out = f(*xs)
+    return (out.numpy() if isinstance(out, Tensor) else np.asarray(out)).astype(np.float64)
+
+
+def numeric_jacobian(f, xs, i, eps):
+    """Central differences for input ``i``: shape ``(out.size, xs[i].size)``."""
+    x = xs[i]
+    columns = []
+    for k in range(x.size):
+        step = np.zeros(x.size)
+        step[k] = eps
+        step = step.reshape(x.shape)
+        plus = _evaluate(f, [*xs[:i], x + step, *xs[i + 1:]])
+        minus = _evaluate(f, [*xs[:i], x - step, *xs[i + 1:]])
+        columns.append(((plus - minus) / (2 * eps)).ravel())
+    out_size = _evaluate(f, xs).size
+    return np.stack(columns, axis=1) if columns else np.zeros((out_size, 0))
+
+
+def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, modes=MODES):
+    """Compare ``f``'s derivatives from the engine with central differences, in float64.
+
+    ``f(*inputs)`` returns an array (any shape). Forward mode is skipped (and said so in
+    ``result.skipped``) when ``f`` uses a user primitive without a jvp rule.
+    """
+    modes = (modes,) if isinstance(modes, str) else tuple(modes)
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        raise InputError(f"gradcheck: modes must be chosen from {MODES}, got {modes!r}")
+    if not inputs:
+        raise InputError("gradcheck: give at least one input array")
+    xs = [_as_float64(x, i) for i, x in enumerate(inputs)]
+    argnums = tuple(range(len(xs)))
+    numeric = [numeric_jacobian(f, xs, i, eps) for i in argnums]
+    out_shape = _evaluate(f, xs).shape
+
+    checked, skipped = [], {}
+    worst, worst_ratio, max_abs, max_rel = None, -1.0, 0.0, 0.0
+    for mode in modes:
+        transform = jacrev if mode == "rev" else jacfwd
+        try:
+            analytic = transform(f, argnums)(*xs)
+        except MissingJvpRule as e:
+            skipped[mode] = str(e)
+            continue
+        checked.append(mode)
+        for i, (a, n) in enumerate(zip(analytic, numeric)):
+            a = np.asarray(a, dtype=np.float64).reshape(n.shape)
+            error = np.abs(a - n)
+            if error.size == 0:
+                continue
+            scale = np.maximum(np.abs(a), np.abs(n))
+            rel = np.divide(error, scale, out=np.zeros_like(error), where=scale > 0)
+            max_abs, max_rel = max(max_abs, float(error.max())), max(max_rel, float(rel.max()))
+            ratio = error / (atol + rtol * np.abs(n))
+            flat = int(np.nanargmax(ratio)) if not np.isnan(ratio).all() else 0
+            if ratio.flat[flat] > worst_ratio or np.isnan(ratio.flat[flat]):
+                out_k, in_k = np.unravel_index(flat, n.shape)
+                worst_ratio = float(ratio.flat[flat])
+                worst = {"mode": mode, "input": i,
+                         "index": tuple(int(j) for j in np.unravel_index(in_k, xs[i].shape)),
+                         "output_index": tuple(int(j) for j in np.unravel_index(out_k, out_shape)),
+                         "analytic": float(a.flat[flat]), "numeric": float(n.flat[flat])}
+    ok = bool(checked) and (worst is None or worst_ratio <= 1.0)
+    entries = int(sum(n.size for n in numeric))
+    return GradcheckResult(ok, max_abs, max_rel, worst, tuple(checked), entries, skipped,
+                           atol, rtol)

@@ -1,0 +1,246 @@
+"""Tensor: a value in a computational graph. No calculus lives here (see ops.py, graph.py).
+
+A ``Tensor`` wraps a NumPy array. A tensor made with ``requires_grad=True`` is a leaf of the
+user's graph: operations on it are recorded, and ``y.backward()`` fills ``leaf.grad``.
+
+>>> import chainrule as cr
+>>> a = cr.tensor(2.0, requires_grad=True)
+>>> b = cr.tensor(1.0, requires_grad=True)
+>>> e = (a + b) * (b + 1)
+>>> e.backward()
+>>> a.grad, b.grad
+(array(2.), array(5.))
+
+How nesting works (the "boxes" of HIPS autograd and JAX). Every transformation (``grad``,
+``jvp``, ...) gets a fresh integer *level*; ``requires_grad`` tensors use level 0; plain
+constants have level -1. A tensor at level L holds in ``value`` its primal *one level down*:
+a NumPy array, or a tensor of a lower level when an outer transformation is also watching.
+Each level only ever looks at its own tensors, so ``jacfwd(jacrev(f))`` cannot confuse the
+perturbations of its two levels. A tensor is a reverse-mode node (``tangent is None``; it
+records ``prim``, ``inputs`` and ``params``) or a forward-mode dual number (``tangent`` holds
+its directional derivative, pushed along as the value is computed).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from chainrule.errors import InputError
+
+
+class Tensor:
+    """A node: ``value`` (the primal), ``level``, the op that made it and its ``inputs``."""
+
+    __slots__ = ("value", "level", "prim", "inputs", "params", "tangent", "grad")
+    __array_priority__ = 1000  # ndarray <op> Tensor defers to the Tensor's reflected operator
+    __array_ufunc__ = None  # ... and NumPy ufuncs refuse Tensors instead of silently dropping them
+
+    def __init__(self, data, requires_grad=False):
+        if isinstance(data, Tensor):
+            data = data.numpy()
+        value = data if isinstance(data, np.ndarray | np.generic) else _from_python(data)
+        self.value = value
+        self.level = 0 if requires_grad else -1
+        self.prim = self.inputs = self.params = self.tangent = self.grad = None
+        if requires_grad and value.dtype.kind not in "fc":
+            raise InputError(f"tensor: requires_grad needs a float array, got dtype {value.dtype}")
+
+    # -- what it holds ---------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self.value.shape
+
+    @property
+    def dtype(self):
+        return self.value.dtype
+
+    @property
+    def ndim(self):
+        return len(self.value.shape)
+
+    @property
+    def size(self):
+        return int(np.prod(self.value.shape))
+
+    @property
+    def requires_grad(self):
+        """True for a node that reverse mode tracks (a ``requires_grad`` leaf or anything made
+        from one, or a node inside ``cr.grad``)."""
+        return self.level >= 0 and self.tangent is None
+
+    @property
+    def op(self):
+        """Name of the primitive that made this node ("add", "exp", ...); None for a leaf."""
+        return None if self.prim is None else self.prim.name
+
+    @property
+    def parents(self):
+        """The tensors this node was computed from, at its own level (the graph's edges)."""
+        if self.inputs is None:
+            return ()
+        level = self.level
+        return tuple(a for a in self.inputs if type(a) is Tensor and a.level == level)
+
+    def numpy(self):
+        """The value as a NumPy array (the innermost primal, outside every transformation)."""
+        value = self.value
+        while type(value) is Tensor:
+            value = value.value
+        return np.asarray(value)
+
+    def item(self):
+        return self.numpy().item()
+
+    def __array__(self, dtype=None, copy=None):
+        array = self.numpy()
+        return array if dtype is None else array.astype(dtype)
+
+    def __repr__(self):
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(")
+        if self.tangent is not None:
+            return f"tensor({body}, tangent at level {self.level})"
+        if self.prim is not None:
+            return f"tensor({body}, op={self.prim.name})"
+        return f"tensor({body}, requires_grad=True)" if self.level >= 0 else f"tensor({body})"
+
+    def __len__(self):
+        return len(self.value)
+
+    def __float__(self):
+        return float(self.numpy())
+
+    def __bool__(self):
+        return bool(self.numpy())
+
+    __hash__ = object.__hash__  # identity: comparisons below return arrays, not bools
+
+    # -- reverse mode ----------------------------------------------------------------------
+    def backward(self, cotangent=None):
+        """Reverse mode from this node: add d(self)/d(leaf) into ``leaf.grad`` for every leaf.
+
+        Like PyTorch, leaf gradients accumulate over calls (set ``leaf.grad = None`` to reset);
+        intermediate nodes keep nothing, so nothing leaks from one call into the next.
+        """
+        _graph.backward(self, cotangent)
+
+    # -- operators (each is one primitive of ops.py) -----------------------------------------
+    def __add__(self, other):
+        return _ops.add(self, other)
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ops.div(other, self)
+
+    def __pow__(self, other):
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ops.pow(other, self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ops.abs(self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    # comparisons are not differentiable: they answer with plain boolean arrays
+    def __lt__(self, other):
+        return self.numpy() < _plain(other)
+
+    def __le__(self, other):
+        return self.numpy() <= _plain(other)
+
+    def __gt__(self, other):
+        return self.numpy() > _plain(other)
+
+    def __ge__(self, other):
+        return self.numpy() >= _plain(other)
+
+    def __eq__(self, other):
+        return self.numpy() == _plain(other)
+
+    def __ne__(self, other):
+        return self.numpy() != _plain(other)
+
+    # -- methods ---------------------------------------------------------------------------
+    @property
+    def T(self):
+        return _ops.transpose(self)
+
+    def sum(self, axis=None, keepdims=False):
+        return _ops.sum(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return _ops.mean(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return _ops.max(self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape):
+        return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
+
+    def transpose(self, *axes):
+        return _ops.transpose(self, (axes[0] if len(axes) == 1 else axes) if axes else None)
+
+    def exp(self):
+        return _ops.exp(self)
+
+    def log(self):
+        return _ops.log(self)
+
+
+def tensor(data, requires_grad=False):
+    """Make a Tensor. NumPy arrays keep their dtype; Python scalars and lists become float64.
+
+    >>> tensor([1, 2]).dtype
+    dtype('float64')
+    >>> tensor(np.zeros(2, dtype=np.float32), requires_grad=True).dtype
+    dtype('float32')
+    """
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def _from_python(data):
+    try:
+        return np.asarray(data, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise InputError(f"tensor: cannot make a float array from {type(data).__name__}: "
+                         f"{e}") from None
+
+
+def _plain(x):
+    return x.numpy() if isinstance(x, Tensor) else x
+
+
+# ops.py and graph.py build on Tensor, so they are imported after it is defined.
+from chainrule import graph as _graph  # noqa: E402
+from chainrule import ops as _ops  # noqa: E402
