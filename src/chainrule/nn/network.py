@@ -1,0 +1,462 @@
+"""The seeds' multilayer network: forward pass, cost with L2, and BP1-BP4 over a whole batch.
+
+Conventions (DESIGN.md §1, Nielsen's notation): rows of X are examples; layer l has weights
+W^l (n_l, n_{l-1}) and biases b^l (n_l,); z^l = a^{l-1} W^l^T + b^l and a^l = σ(z^l). Backprop
+over a batch of m rows, with δ^l = ∂C_x/∂z^l the error of each example:
+
+    BP1  δ^L = ∇_a C ⊙ σ'(z^L)                (a^L − y for the fused pairs, see costs.py)
+    BP2  δ^l = (δ^{l+1} W^{l+1}) ⊙ σ'(z^l)
+    BP3  ∂C/∂b^l = 1/m Σ_rows δ^l
+    BP4  ∂C/∂W^l = 1/m δ^l^T a^{l-1}  (+ λ/n W^l for the L2 term)
+
+:meth:`Network.backprop_trace` computes them as written, keeping every z, a and δ;
+:meth:`Network.gradients` is the same arithmetic fused for training (scratch buffers reused
+across calls, the 1/m folded into δ^L, no validation), and is tested equal to the trace.
+
+>>> import numpy as np
+>>> net = Network([2, 2, 2], weights=[[[.15, .20], [.25, .30]], [[.40, .45], [.50, .55]]],
+...               biases=[[.35, .35], [.60, .60]], dtype="float64")   # Mazur's worked example
+>>> X, y = np.array([[0.05, 0.10]]), np.array([[0.01, 0.99]])
+>>> round(net.cost(X, y), 9)
+0.298371109
+>>> grad_weights, grad_biases = net.backprop(X, y)
+>>> round(float(0.40 - 0.5 * grad_weights[1][0, 0]), 8)    # w5 after one step with η = 0.5
+0.35891648
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from chainrule.errors import InputError
+from chainrule.nn.activations import ACTIVATIONS
+from chainrule.nn.costs import COSTS, check_pairing
+from chainrule.nn.init import INITS, initialise
+
+_CONFIG_KEYS = ("sizes", "activation", "output", "cost", "init", "init_scale", "seed", "dtype")
+
+
+@dataclass
+class BackpropTrace:
+    """Everything one forward and backward pass computed (for the explain ledger).
+
+    ``a[0]`` is the input X and ``a[l]`` the activation of layer l; ``z[l-1]``, ``delta[l-1]``
+    belong to layer l (lists per weight layer). ``delta`` holds each example's error δ (no 1/m);
+    ``delta_rule`` says which equation made it ("BP1" for the output layer, "BP2" otherwise) and
+    ``bp1`` which form BP1 took. ``grad_a`` is ∇_a C of each example at the output.
+    """
+
+    a: list
+    z: list
+    delta: list
+    delta_rule: list
+    bp1: str
+    grad_a: np.ndarray
+    grad_weights: list
+    grad_biases: list
+    cost: float
+
+
+class CostName(str):
+    """A cost's name that can be called to compute it (``net.cost`` is both, see CONTRACTS)."""
+
+    def __new__(cls, name, compute):
+        self = super().__new__(cls, name)
+        self._compute = compute
+        return self
+
+    def __call__(self, X, y, l2=0.0, n=None):
+        """C = C_0 + λ/(2n) Σ w² on (X, y), validating both."""
+        return self._compute(X, y, l2, n)
+
+
+def _check_dtype(dtype):
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        dtype = None
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise InputError("dtype: expected 'float32' or 'float64'")
+    return dtype
+
+
+def _check_sizes(sizes):
+    try:
+        sizes = [int(s) for s in sizes]
+        ok = all(float(s) == float(t) for s, t in zip(sizes, list(sizes)))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or len(sizes) < 2 or min(sizes) < 1:
+        raise InputError(f"sizes: expected at least two layer sizes >= 1 (e.g. [784, 30, 10]), "
+                         f"got {sizes!r}")
+    return tuple(sizes)
+
+
+def _as_matrix(value, shape, what):
+    """``value`` as a finite float64 array of exactly ``shape``, else InputError naming it."""
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{what}: expected numbers of shape {shape}") from None
+    if array.shape != shape:
+        raise InputError(f"{what}: expected shape {shape}, got {array.shape}")
+    if not np.isfinite(array).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise InputError(f"{what}: entry {index} is {array[index]}, not a finite number")
+    return array
+
+
+class Network:
+    """A fully connected network trained by backpropagation (DESIGN.md §2).
+
+    ``output`` defaults to sigmoid for the quadratic and cross-entropy costs and softmax for
+    log-likelihood. ``weights``/``biases`` (both or neither) build it from known numbers;
+    otherwise ``init`` draws them with ``numpy.random.default_rng(seed)`` (``init_scale``:
+    ε of ``uniform``, a multiplier for the others). ``params`` is [W^1, b^1, W^2, b^2, ...];
+    ``weights`` and ``biases`` are the same live arrays, views into one flat vector, so
+    in-place updates by an optimiser are seen everywhere.
+
+    >>> net = Network([3, 5, 3], cost="log-likelihood", seed=0)
+    >>> net.output, [p.shape for p in net.params], net.dtype
+    ('softmax', [(5, 3), (5,), (3, 5), (3,)], dtype('float32'))
+    """
+
+    def __init__(self, sizes, activation="sigmoid", output=None, cost="quadratic",
+                 init="scaled-normal", seed=None, dtype="float32", weights=None, biases=None,
+                 init_scale=None):
+        self.sizes = _check_sizes(sizes)
+        if output is None:
+            output = "softmax" if cost == "log-likelihood" else "sigmoid"
+        check_pairing(self.sizes, activation, output, cost)
+        if init not in INITS:
+            raise InputError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+        self.activation, self.output, self.cost_name = activation, output, cost
+        self.init, self.init_scale, self.seed = init, init_scale, seed
+        self.dtype = _check_dtype(dtype)
+        self._hidden = ACTIVATIONS[activation]
+        self._output = ACTIVATIONS[output]
+        self._cost = COSTS[cost]
+        if (weights is None) != (biases is None):
+            raise InputError("weights and biases: give both or neither")
+        if weights is None:
+            weights, biases = initialise(self.sizes, init, seed, init_scale)
+        else:
+            weights, biases = self._check_given(weights, biases)
+        shapes = [s for W, b in zip(weights, biases) for s in (W.shape, b.shape)]
+        self._theta = np.empty(sum(int(np.prod(s)) for s in shapes), dtype=self.dtype)
+        self.params, start = [], 0
+        for shape, value in zip(shapes, [p for pair in zip(weights, biases) for p in pair]):
+            size = int(np.prod(shape))
+            view = self._theta[start:start + size].reshape(shape)
+            view[...] = value
+            self.params.append(view)
+            start += size
+        self.weights, self.biases = self.params[0::2], self.params[1::2]
+        self._scratch = {}  # batch size -> (activation buffers, delta buffers) for gradients()
+
+    @property
+    def cost(self):
+        """The cost's name, a str that is also callable: ``net.cost(X, y, l2=0.0, n=None)``.
+
+        >>> net = Network([2, 1], init="zeros", dtype="float64")
+        >>> net.cost, net.cost([[1.0, 2.0]], [1])       # C = (1 − 0.5)² / 2
+        ('quadratic', 0.125)
+        """
+        return CostName(self.cost_name, self.compute_cost)
+
+    @property
+    def cost_function(self):
+        """The :class:`~chainrule.nn.costs.Cost` object (``fn``, ``grad_a``, ``delta``)."""
+        return self._cost
+
+    def _check_given(self, weights, biases):
+        L = len(self.sizes) - 1
+        if len(weights) != L or len(biases) != L:
+            raise InputError(f"weights and biases: expected {L} of each for sizes "
+                             f"{list(self.sizes)}, got {len(weights)} and {len(biases)}")
+        Ws, bs = [], []
+        for l, (W, b) in enumerate(zip(weights, biases), start=1):
+            n_in, n_out = self.sizes[l - 1], self.sizes[l]
+            Ws.append(_as_matrix(W, (n_out, n_in), f"weights[{l - 1}] (W^{l}, layer "
+                                 f"{n_in} -> {n_out})"))
+            bs.append(_as_matrix(b, (n_out,), f"biases[{l - 1}] (b^{l})"))
+        return Ws, bs
+
+    def __repr__(self):
+        return (f"Network({list(self.sizes)}, activation={self.activation!r}, "
+                f"output={self.output!r}, cost={self.cost_name!r}, dtype='{self.dtype}')")
+
+    # ---------------------------------------------------------------- validation
+    def check_inputs(self, X):
+        """X as a C-contiguous (n, sizes[0]) array of the network's dtype, else InputError.
+
+        >>> Network([2, 1], dtype="float64").check_inputs([[0.5, float("nan")]])
+        Traceback (most recent call last):
+        ...
+        chainrule.errors.InputError: X: row 0, column 1 is nan; inputs must be finite numbers
+        """
+        try:
+            array = np.asarray(X)
+        except (TypeError, ValueError):
+            raise InputError("X: rows of different lengths or values that are not numbers") \
+                from None
+        if array.dtype.kind not in "biuf":
+            raise InputError(f"X: expected numbers, got values of type {array.dtype}")
+        if array.ndim != 2:
+            raise InputError(f"X: expected a 2-d array (examples, {self.sizes[0]} features), "
+                             f"got shape {array.shape}")
+        if array.shape[1] != self.sizes[0]:
+            raise InputError(f"X: expected {self.sizes[0]} columns (the input layer's size), "
+                             f"got {array.shape[1]}")
+        if array.shape[0] == 0:
+            raise InputError("X: no rows (0 examples)")
+        self._check_finite(array, "X", "inputs must be finite numbers")
+        cast = np.ascontiguousarray(array, dtype=self.dtype)
+        if cast.dtype != array.dtype:
+            self._check_finite(cast, "X", f"too large for {self.dtype}", shown=array)
+        return cast
+
+    @staticmethod
+    def _check_finite(array, what, why, shown=None):
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            row, col = (int(i) for i in np.argwhere(~np.isfinite(array))[0])
+            value = (array if shown is None else shown)[row, col]
+            raise InputError(f"{what}: row {row}, column {col} is {value}; {why}")
+
+    def encode_targets(self, y):
+        """Labels (n,) -> one-hot (n, k); a target matrix (n, k) is checked and cast.
+
+        Labels are integers 0..k-1 for k output units, 0/1 for a single output unit.
+
+        >>> Network([2, 3], seed=0).encode_targets([2, 0])
+        array([[0., 0., 1.],
+               [1., 0., 0.]], dtype=float32)
+        """
+        k = self.sizes[-1]
+        try:
+            y = np.asarray(y)
+        except (TypeError, ValueError):
+            raise InputError("y: rows of different lengths or values that are not numbers") \
+                from None
+        if y.dtype.kind not in "biuf":
+            raise InputError(f"y: expected numbers, got values of type {y.dtype}")
+        if y.ndim == 2:
+            if y.shape[1] != k:
+                raise InputError(f"y: targets have {y.shape[1]} columns but the output layer "
+                                 f"has {k} units")
+            self._check_finite(y, "y", "targets must be finite numbers")
+            return np.ascontiguousarray(y, dtype=self.dtype)
+        if y.ndim != 1:
+            raise InputError(f"y: expected class labels (n,) or targets (n, {k}), got shape "
+                             f"{y.shape}")
+        if y.dtype.kind == "f":
+            bad = np.flatnonzero(y != np.floor(y))
+            if bad.size:
+                raise InputError(f"y: row {bad[0]} is {y[bad[0]]}, not an integer class label")
+        labels = y.astype(np.int64)
+        classes = k if k > 1 else 2
+        bad = np.flatnonzero((labels < 0) | (labels >= classes))
+        if bad.size:
+            raise InputError(f"y: row {bad[0]} has label {labels[bad[0]]}, but the output layer "
+                             f"has {k} unit{'s' if k > 1 else ''} (labels 0..{classes - 1})")
+        if k == 1:
+            return labels[:, None].astype(self.dtype)
+        Y = np.zeros((len(labels), k), dtype=self.dtype)
+        Y[np.arange(len(labels)), labels] = 1
+        return Y
+
+    def _check_batch(self, X, y):
+        X, Y = self.check_inputs(X), self.encode_targets(y)
+        if len(Y) != len(X):
+            raise InputError(f"y: {len(Y)} rows of labels or targets for {len(X)} rows of X")
+        return X, Y
+
+    @staticmethod
+    def _check_l2(l2, n, m):
+        if not (isinstance(l2, (int, float, np.number)) and np.isfinite(l2) and l2 >= 0):
+            raise InputError(f"l2: expected a number >= 0, got {l2!r}")
+        if n is None:
+            return m
+        if not (isinstance(n, (int, np.integer)) and n >= 1):
+            raise InputError(f"n: expected the number of training examples (>= 1), got {n!r}")
+        return int(n)
+
+    # ---------------------------------------------------------------- forward pass and cost
+    def _layers(self):
+        L = len(self.weights)
+        for l, (W, b) in enumerate(zip(self.weights, self.biases), start=1):
+            yield W, b, (self._output if l == L else self._hidden)
+
+    def _forward(self, X):
+        a = X
+        for W, b, act in self._layers():
+            z = np.dot(a, W.T)
+            z += b
+            a = act.forward(z, out=z)
+        return a
+
+    def forward(self, X):
+        """The output activations a^L for the rows of X.
+
+        >>> Network([2, 3], init="zeros").forward([[1.0, 2.0]])
+        array([[0.5, 0.5, 0.5]], dtype=float32)
+        """
+        return self._forward(self.check_inputs(X))
+
+    predict_proba = forward
+
+    def predict(self, X):
+        """Class labels: argmax of a^L, or a >= 0.5 for a single output unit.
+
+        >>> Network([2, 1], init="zeros").predict([[1.0, 2.0]])
+        array([1])
+        """
+        a = self.forward(X)
+        if a.shape[1] == 1:
+            return (a[:, 0] >= 0.5).astype(np.int64)
+        return a.argmax(axis=1)
+
+    def _penalty(self, l2, n):
+        """λ/(2n) Σ_w w² over the weights only (DESIGN.md §1)."""
+        if not l2:
+            return 0.0
+        return l2 / (2 * n) * sum(float(np.vdot(W, W)) for W in self.weights)
+
+    def compute_cost(self, X, y, l2=0.0, n=None):
+        """C = C_0 + λ/(2n) Σ w², C_0 averaged over the rows given (labels or targets)."""
+        X, Y = self._check_batch(X, y)
+        n = self._check_l2(l2, n, len(X))
+        return self._cost.fn(self._forward(X), Y) + self._penalty(l2, n)
+
+    # ---------------------------------------------------------------- backprop, as written
+    def backprop_trace(self, X, y, l2=0.0, n=None) -> BackpropTrace:
+        """BP1-BP4 step by step, keeping every z, a, δ (validates its input)."""
+        X, Y = self._check_batch(X, y)
+        n = self._check_l2(l2, n, len(X))
+        m, L = len(X), len(self.weights)
+        a, z = [X], []
+        for W, b, act in self._layers():
+            z.append(a[-1] @ W.T + b)
+            a.append(act.forward(z[-1].copy()))
+        grad_a = self._cost.grad_a(a[-1], Y)
+        delta = [None] * L
+        delta[L - 1] = self._cost.delta(a[-1], Y, self._output)            # BP1
+        for l in range(L - 2, -1, -1):
+            delta[l] = self._hidden.backward(delta[l + 1] @ self.weights[l + 1], a[l + 1])  # BP2
+        grad_biases = [d.sum(axis=0) / m for d in delta]                      # BP3
+        grad_weights = [d.T @ a_prev / m + (l2 / n) * W                       # BP4 + L2
+                        for d, a_prev, W in zip(delta, a, self.weights)]
+        fused = self._output.name == self._cost.fused_output
+        bp1 = "a - y" if fused else "grad_a C * sigma'(z)"
+        return BackpropTrace(a=a, z=z, delta=delta, delta_rule=["BP2"] * (L - 1) + ["BP1"],
+                             bp1=bp1, grad_a=grad_a, grad_weights=grad_weights,
+                             grad_biases=grad_biases,
+                             cost=self._cost.fn(a[-1], Y) + self._penalty(l2, n))
+
+    def backprop(self, X, y, l2=0.0, n=None):
+        """(grad_weights, grad_biases) of the cost, by BP1-BP4 (validates its input)."""
+        X, Y = self._check_batch(X, y)
+        grads = self.gradients(X, Y, l2, self._check_l2(l2, n, len(X)))
+        return grads[0::2], grads[1::2]
+
+    # ---------------------------------------------------------------- the hot path
+    def _buffers(self, m):
+        if m not in self._scratch:
+            if len(self._scratch) >= 4:  # e.g. a full batch size and a last partial one
+                self._scratch.clear()
+            acts = [np.empty((m, k), dtype=self.dtype) for k in self.sizes[1:]]
+            deltas = [np.empty((m, k), dtype=self.dtype) for k in self.sizes[1:]]
+            self._scratch[m] = (acts, deltas)
+        return self._scratch[m]
+
+    def _backprop(self, X, Y, l2, n, want_cost):
+        m, L = X.shape[0], len(self.weights)
+        acts, deltas = self._buffers(m)
+        a = X
+        for l, (W, b, act) in enumerate(self._layers()):          # forward, into the buffers
+            z = np.dot(a, W.T, out=acts[l])
+            z += b
+            a = act.forward(z, out=z)
+        cost = self._cost.fn(a, Y) + self._penalty(l2, n) if want_cost else None
+        delta = self._cost.delta(a, Y, self._output, out=deltas[L - 1])   # BP1
+        delta *= 1.0 / m                     # the cost's 1/m, carried through BP2 linearly
+        grads = [None] * (2 * L)
+        for l in range(L - 1, -1, -1):
+            W, a_prev = self.weights[l], (acts[l - 1] if l else X)
+            grad_W = np.dot(delta.T, a_prev)                            # BP4
+            if l2:
+                grad_W += (l2 / n) * W
+            grads[2 * l], grads[2 * l + 1] = grad_W, delta.sum(axis=0)    # BP3
+            if l:
+                delta = self._hidden.backward(np.dot(delta, W, out=deltas[l - 1]), a_prev)  # BP2
+        return cost, grads
+
+    def gradients(self, X, Y, l2=0.0, n=None):
+        """[∂C/∂W^1, ∂C/∂b^1, ...] matching ``params``; X checked, Y encoded (no validation).
+
+        >>> import numpy as np
+        >>> net = Network([2, 2], cost="cross-entropy", init="zeros", dtype="float64")
+        >>> [g.tolist() for g in net.gradients(np.array([[1.0, 2.0]]), np.array([[1.0, 0.0]]))]
+        [[[-0.5, -1.0], [0.5, 1.0]], [-0.5, 0.5]]
+        """
+        return self._backprop(X, Y, l2, X.shape[0] if n is None else n, False)[1]
+
+    def value_and_grad(self, X, Y, l2=0.0, n=None):
+        """(cost, gradients) in one pass; X checked and Y encoded, as for :meth:`gradients`."""
+        return self._backprop(X, Y, l2, X.shape[0] if n is None else n, True)
+
+    # ---------------------------------------------------------------- unrolled parameters
+    def to_vector(self):
+        """All parameters as one 1-d array in ``params`` order (the seeds' thetaVec).
+
+        >>> Network([2, 1], init="zeros").to_vector().shape
+        (3,)
+        """
+        return self._theta.copy()
+
+    def from_vector(self, v):
+        """Write the unrolled vector v into the live parameter arrays (in place)."""
+        try:
+            v = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputError("from_vector: expected a 1-d array of numbers") from None
+        if v.shape != self._theta.shape:
+            raise InputError(f"from_vector: expected {self._theta.size} numbers (sizes "
+                             f"{list(self.sizes)}), got shape {v.shape}")
+        self._theta[...] = v
+
+    # ---------------------------------------------------------------- description
+    def config(self):
+        """A JSON-serialisable description of the architecture (for save/load)."""
+        return {"sizes": list(self.sizes), "activation": self.activation,
+                "output": self.output, "cost": self.cost_name, "init": self.init,
+                "init_scale": self.init_scale, "seed": self.seed, "dtype": str(self.dtype)}
+
+    @classmethod
+    def from_config(cls, config, params=None):
+        """Rebuild from :meth:`config`; ``params`` ([W^1, b^1, ...]) restores the numbers.
+
+        >>> net = Network([3, 2], seed=1)
+        >>> copy = Network.from_config(net.config(), net.params)
+        >>> bool((copy.to_vector() == net.to_vector()).all())
+        True
+        """
+        if not isinstance(config, dict) or "sizes" not in config:
+            raise InputError("config: expected a dict with at least 'sizes'")
+        unknown = sorted(set(config) - set(_CONFIG_KEYS))
+        if unknown:
+            raise InputError(f"config: unknown keys {unknown}; expected {list(_CONFIG_KEYS)}")
+        kwargs = dict(config)
+        if params is not None:
+            params = list(params)
+            kwargs["weights"], kwargs["biases"] = params[0::2], params[1::2]
+            if len(params) % 2:
+                raise InputError(f"params: expected pairs W, b, got {len(params)} arrays")
+        return cls(**kwargs)
+
+    def astype(self, dtype):
+        """A copy of this network with parameters in ``dtype`` ('float32' or 'float64')."""
+        return Network.from_config({**self.config(), "dtype": str(_check_dtype(dtype))},
+                                   self.params)
