@@ -419,7 +419,7 @@ from chainrule.ops_shape import (  # noqa: E402  (shape rows use the helpers abo
 
 __all__ = [
     "MissingJvpRule", "Primitive", "abs", "add", "apply", "broadcast_to", "clip", "concatenate",
-    "cos", "div", "exp", "getitem", "leaky_relu", "log", "log_softmax", "matmul", "max", "maximum", "mean", "minimum",
-    "mul", "neg", "pow", "primitive", "relu", "reshape", "sigmoid", "sin", "softmax", "sqrt",
-    "stack", "sub", "sum", "sum_to", "tanh", "transpose", "where",
+    "cos", "div", "exp", "getitem", "leaky_relu", "log", "log_softmax", "matmul", "max",
+    "maximum", "mean", "minimum", "mul", "neg", "pow", "primitive", "relu", "reshape", "sigmoid",
+    "sin", "softmax", "sqrt", "stack", "sub", "sum", "sum_to", "tanh", "transpose", "where",
 ]
