@@ -1,0 +1,54 @@
+"""One entry point for the command line: a data set name or a file path -> ``(X, y)``.
+
+Names: ``digits`` (embedded), ``mnist``, ``fashion-mnist`` (IDX files, downloaded on first
+use). Files: ``.csv`` (last column = integer labels) or ``.npz`` (arrays X and y).
+
+Splits: the named data sets have their own train/test sets. A file has one set of rows, so
+``split="train"`` / ``"test"`` give a fixed, stratified, seeded 80/20 partition of it (seed
+0, the same rule as the digits), and ``split="all"`` (or None) every row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from chainrule.errors import InputError
+
+NAMES = ("digits", "mnist", "fashion-mnist")
+FILE_TEST_FRACTION = 0.2
+FILE_SPLIT_SEED = 0
+
+
+def load(source, data_dir=None, split: str | None = "train", download: bool = True):
+    """``(X, y)`` for a data set name or a ``.csv`` / ``.npz`` path.
+
+    >>> X, y = load("digits", split="test")
+    >>> X.shape, y.dtype
+    ((359, 64), dtype('int64'))
+    """
+    if split not in ("train", "test", "all", None):
+        raise InputError(f"unknown split {split!r}; expected 'train', 'test' or 'all'")
+    name = str(source)
+    if name == "digits":
+        from chainrule.data.digits import load_digits
+
+        return load_digits(split)
+    if name in ("mnist", "fashion-mnist"):
+        from chainrule.data.mnist import load_mnist
+
+        if split in ("all", None):
+            raise InputError(f"{name}: choose split 'train' or 'test'")
+        return load_mnist(data_dir, split=split, download=download, kind=name)
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".npz"):
+        raise InputError(f"unknown data {name!r}; expected one of {', '.join(NAMES)}, or a "
+                         "path ending in .csv or .npz")
+    from chainrule.data.prepare import split_indices
+    from chainrule.data.tabular import load_csv, load_npz
+
+    X, y = load_csv(name) if suffix == ".csv" else load_npz(name)
+    if split in ("all", None):
+        return X, y
+    parts = split_indices(y, (1 - FILE_TEST_FRACTION, FILE_TEST_FRACTION), FILE_SPLIT_SEED)
+    rows = parts[0] if split == "train" else parts[1]
+    return X[rows], y[rows]
