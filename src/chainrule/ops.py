@@ -112,7 +112,7 @@ def _shape_message(prim, args, error):
     shapes = [_shape(a) for a in args if isinstance(a, np.ndarray | np.generic | Tensor)]
     if len(shapes) >= 2:
         listed = ", ".join(map(str, shapes[:-1])) + f" and {shapes[-1]}"
-        return f"{prim.name}: shapes {listed} do not {prim.verb} ({error})"
+        return f"{prim.name}: shapes {listed} do not {prim.verb}"
     shown = f" (shape {shapes[0]})" if shapes else ""
     return f"{prim.name}: {error}{shown}"
 
@@ -263,7 +263,8 @@ RELU = Primitive("relu", lambda x: np.maximum(x, 0),  # derivative taken as 0 at
 LEAKY_RELU = Primitive("leaky_relu", _leaky,
     vjp=(lambda g, out, x, slope: where(_raw(x) > 0, g, g * slope),),
     jvp=(lambda t, out, x, slope: where(_raw(x) > 0, t, t * slope),))
-CLIP = Primitive("clip", np.clip,  # gradient passes where lo <= x <= hi, 0 outside
+# clip: the gradient passes where lo <= x <= hi (ends included), 0 outside
+CLIP = Primitive("clip", lambda x, lo, hi: np.clip(x, lo, hi),
     vjp=(lambda g, out, x, lo, hi: g * _mask(x, lo, hi),),
     jvp=(lambda t, out, x, lo, hi: t * _mask(x, lo, hi),))
 SUM = Primitive("sum", np.sum,
