@@ -34,6 +34,15 @@ from chainrule.errors import InputError
 from chainrule.nn.activations import ACTIVATIONS
 from chainrule.nn.costs import COSTS, check_pairing
 from chainrule.nn.init import INITS, initialise
+from chainrule.nn.inputs import (
+    as_matrix,
+    check_batch,
+    check_dtype,
+    check_inputs,
+    check_l2,
+    check_sizes,
+    encode_targets,
+)
 
 _CONFIG_KEYS = ("sizes", "activation", "output", "cost", "init", "init_scale", "seed", "dtype")
 
@@ -72,42 +81,6 @@ class CostName(str):
         return self._compute(X, y, l2, n)
 
 
-def _check_dtype(dtype):
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        dtype = None
-    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise InputError("dtype: expected 'float32' or 'float64'")
-    return dtype
-
-
-def _check_sizes(sizes):
-    try:
-        sizes = [int(s) for s in sizes]
-        ok = all(float(s) == float(t) for s, t in zip(sizes, list(sizes)))
-    except (TypeError, ValueError):
-        ok = False
-    if not ok or len(sizes) < 2 or min(sizes) < 1:
-        raise InputError(f"sizes: expected at least two layer sizes >= 1 (e.g. [784, 30, 10]), "
-                         f"got {sizes!r}")
-    return tuple(sizes)
-
-
-def _as_matrix(value, shape, what):
-    """``value`` as a finite float64 array of exactly ``shape``, else InputError naming it."""
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"{what}: expected numbers of shape {shape}") from None
-    if array.shape != shape:
-        raise InputError(f"{what}: expected shape {shape}, got {array.shape}")
-    if not np.isfinite(array).all():
-        index = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-        raise InputError(f"{what}: entry {index} is {array[index]}, not a finite number")
-    return array
-
-
 class Network:
     """A fully connected network trained by backpropagation (DESIGN.md §2).
 
@@ -126,7 +99,7 @@ class Network:
     def __init__(self, sizes, activation="sigmoid", output=None, cost="quadratic",
                  init="scaled-normal", seed=None, dtype="float32", weights=None, biases=None,
                  init_scale=None):
-        self.sizes = _check_sizes(sizes)
+        self.sizes = check_sizes(sizes)
         if output is None:
             output = "softmax" if cost == "log-likelihood" else "sigmoid"
         check_pairing(self.sizes, activation, output, cost)
@@ -134,7 +107,7 @@ class Network:
             raise InputError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
         self.activation, self.output, self.cost_name = activation, output, cost
         self.init, self.init_scale, self.seed = init, init_scale, seed
-        self.dtype = _check_dtype(dtype)
+        self.dtype = check_dtype(dtype)
         self._hidden = ACTIVATIONS[activation]
         self._output = ACTIVATIONS[output]
         self._cost = COSTS[cost]
@@ -179,9 +152,9 @@ class Network:
         Ws, bs = [], []
         for l, (W, b) in enumerate(zip(weights, biases), start=1):
             n_in, n_out = self.sizes[l - 1], self.sizes[l]
-            Ws.append(_as_matrix(W, (n_out, n_in), f"weights[{l - 1}] (W^{l}, layer "
+            Ws.append(as_matrix(W, (n_out, n_in), f"weights[{l - 1}] (W^{l}, layer "
                                  f"{n_in} -> {n_out})"))
-            bs.append(_as_matrix(b, (n_out,), f"biases[{l - 1}] (b^{l})"))
+            bs.append(as_matrix(b, (n_out,), f"biases[{l - 1}] (b^{l})"))
         return Ws, bs
 
     def __repr__(self):
@@ -197,33 +170,7 @@ class Network:
         ...
         chainrule.errors.InputError: X: row 0, column 1 is nan; inputs must be finite numbers
         """
-        try:
-            array = np.asarray(X)
-        except (TypeError, ValueError):
-            raise InputError("X: rows of different lengths or values that are not numbers") \
-                from None
-        if array.dtype.kind not in "biuf":
-            raise InputError(f"X: expected numbers, got values of type {array.dtype}")
-        if array.ndim != 2:
-            raise InputError(f"X: expected a 2-d array (examples, {self.sizes[0]} features), "
-                             f"got shape {array.shape}")
-        if array.shape[1] != self.sizes[0]:
-            raise InputError(f"X: expected {self.sizes[0]} columns (the input layer's size), "
-                             f"got {array.shape[1]}")
-        if array.shape[0] == 0:
-            raise InputError("X: no rows (0 examples)")
-        self._check_finite(array, "X", "inputs must be finite numbers")
-        cast = np.ascontiguousarray(array, dtype=self.dtype)
-        if cast.dtype != array.dtype:
-            self._check_finite(cast, "X", f"too large for {self.dtype}", shown=array)
-        return cast
-
-    @staticmethod
-    def _check_finite(array, what, why, shown=None):
-        if array.dtype.kind == "f" and not np.isfinite(array).all():
-            row, col = (int(i) for i in np.argwhere(~np.isfinite(array))[0])
-            value = (array if shown is None else shown)[row, col]
-            raise InputError(f"{what}: row {row}, column {col} is {value}; {why}")
+        return check_inputs(X, self.sizes[0], self.dtype)
 
     def encode_targets(self, y):
         """Labels (n,) -> one-hot (n, k); a target matrix (n, k) is checked and cast.
@@ -234,54 +181,10 @@ class Network:
         array([[0., 0., 1.],
                [1., 0., 0.]], dtype=float32)
         """
-        k = self.sizes[-1]
-        try:
-            y = np.asarray(y)
-        except (TypeError, ValueError):
-            raise InputError("y: rows of different lengths or values that are not numbers") \
-                from None
-        if y.dtype.kind not in "biuf":
-            raise InputError(f"y: expected numbers, got values of type {y.dtype}")
-        if y.ndim == 2:
-            if y.shape[1] != k:
-                raise InputError(f"y: targets have {y.shape[1]} columns but the output layer "
-                                 f"has {k} units")
-            self._check_finite(y, "y", "targets must be finite numbers")
-            return np.ascontiguousarray(y, dtype=self.dtype)
-        if y.ndim != 1:
-            raise InputError(f"y: expected class labels (n,) or targets (n, {k}), got shape "
-                             f"{y.shape}")
-        if y.dtype.kind == "f":
-            bad = np.flatnonzero(y != np.floor(y))
-            if bad.size:
-                raise InputError(f"y: row {bad[0]} is {y[bad[0]]}, not an integer class label")
-        labels = y.astype(np.int64)
-        classes = k if k > 1 else 2
-        bad = np.flatnonzero((labels < 0) | (labels >= classes))
-        if bad.size:
-            raise InputError(f"y: row {bad[0]} has label {labels[bad[0]]}, but the output layer "
-                             f"has {k} unit{'s' if k > 1 else ''} (labels 0..{classes - 1})")
-        if k == 1:
-            return labels[:, None].astype(self.dtype)
-        Y = np.zeros((len(labels), k), dtype=self.dtype)
-        Y[np.arange(len(labels)), labels] = 1
-        return Y
+        return encode_targets(y, self.sizes[-1], self.dtype)
 
     def _check_batch(self, X, y):
-        X, Y = self.check_inputs(X), self.encode_targets(y)
-        if len(Y) != len(X):
-            raise InputError(f"y: {len(Y)} rows of labels or targets for {len(X)} rows of X")
-        return X, Y
-
-    @staticmethod
-    def _check_l2(l2, n, m):
-        if not (isinstance(l2, (int, float, np.number)) and np.isfinite(l2) and l2 >= 0):
-            raise InputError(f"l2: expected a number >= 0, got {l2!r}")
-        if n is None:
-            return m
-        if not (isinstance(n, (int, np.integer)) and n >= 1):
-            raise InputError(f"n: expected the number of training examples (>= 1), got {n!r}")
-        return int(n)
+        return check_batch(X, y, self.sizes[0], self.sizes[-1], self.dtype)
 
     # ---------------------------------------------------------------- forward pass and cost
     def _layers(self):
@@ -327,14 +230,14 @@ class Network:
     def compute_cost(self, X, y, l2=0.0, n=None):
         """C = C_0 + λ/(2n) Σ w², C_0 averaged over the rows given (labels or targets)."""
         X, Y = self._check_batch(X, y)
-        n = self._check_l2(l2, n, len(X))
+        n = check_l2(l2, n, len(X))
         return self._cost.fn(self._forward(X), Y) + self._penalty(l2, n)
 
     # ---------------------------------------------------------------- backprop, as written
     def backprop_trace(self, X, y, l2=0.0, n=None) -> BackpropTrace:
         """BP1-BP4 step by step, keeping every z, a, δ (validates its input)."""
         X, Y = self._check_batch(X, y)
-        n = self._check_l2(l2, n, len(X))
+        n = check_l2(l2, n, len(X))
         m, L = len(X), len(self.weights)
         a, z = [X], []
         for W, b, act in self._layers():
@@ -358,7 +261,7 @@ class Network:
     def backprop(self, X, y, l2=0.0, n=None):
         """(grad_weights, grad_biases) of the cost, by BP1-BP4 (validates its input)."""
         X, Y = self._check_batch(X, y)
-        grads = self.gradients(X, Y, l2, self._check_l2(l2, n, len(X)))
+        grads = self.gradients(X, Y, l2, check_l2(l2, n, len(X)))
         return grads[0::2], grads[1::2]
 
     # ---------------------------------------------------------------- the hot path
@@ -458,5 +361,5 @@ class Network:
 
     def astype(self, dtype):
         """A copy of this network with parameters in ``dtype`` ('float32' or 'float64')."""
-        return Network.from_config({**self.config(), "dtype": str(_check_dtype(dtype))},
+        return Network.from_config({**self.config(), "dtype": str(check_dtype(dtype))},
                                    self.params)
