@@ -20,6 +20,8 @@ import numpy as np
 
 from chainrule.errors import InputError
 
+MAX_LABEL = 2**31 - 1  # larger "labels" are data errors, not class numbers
+
 
 def check_labels(y, n_classes: int | None = None, where: str = "labels") -> np.ndarray:
     """Validate class labels: a 1-d array of integers in ``0 .. n_classes-1``; return int64.
@@ -47,6 +49,11 @@ def check_labels(y, n_classes: int | None = None, where: str = "labels") -> np.n
     if negative.size:
         i = negative[0]
         raise InputError(f"{where}: row {i} has label {y[i].item()!r}, labels must be >= 0")
+    huge = np.flatnonzero(y > MAX_LABEL)
+    if huge.size:
+        i = huge[0]
+        raise InputError(f"{where}: row {i} has label {y[i].item()!r}, too large for a class "
+                         "number")
     if n_classes is not None:
         outside = np.flatnonzero(y >= n_classes)
         if outside.size:

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from chainrule.data.idx import MAX_BYTES, read_bytes
+from chainrule.data.prepare import MAX_LABEL, check_labels
 from chainrule.errors import InputError
 
 
@@ -124,7 +125,7 @@ def load_csv(path, label_column: int | str | None = -1, header="auto", delimiter
     if width < 2:
         raise InputError(f"{path}: only the label column, no feature columns")
     labels = values[:, column]
-    for i in np.flatnonzero((labels != np.round(labels)) | (labels < 0))[:1]:
+    for i in np.flatnonzero((labels != np.round(labels)) | (labels < 0) | (labels > MAX_LABEL))[:1]:
         line, cells = rows[i]
         raise InputError(f"{path}:{line}:{column + 1}: label {cells[column].strip()!r} is not "
                          "a class number (expected an integer >= 0)")
@@ -196,8 +197,6 @@ def load_npz(path, max_bytes: int = MAX_BYTES):
     except Exception as e:  # zip, zlib and numpy errors all mean: a corrupt archive
         raise InputError(f"{path}: not a readable .npz archive ({type(e).__name__}: {e})"
                          ) from None
-    from chainrule.data.prepare import check_labels
-
     X = _finite_features(arrays["X"], f"{path}: X")
     y = check_labels(_numeric(arrays["y"], f"{path}: y", 1), where=f"{path}: y")
     if len(X) != len(y):
