@@ -101,7 +101,9 @@ class Standardizer:
     def fit(cls, X) -> Standardizer:
         X = _features(X, "standardize")
         std = X.std(axis=0)
-        return cls(mean=X.mean(axis=0), std=np.where(std > 0, std, 1.0))
+        # a constant column's computed std is rounding noise (~eps * |x|), not spread
+        noise = 64 * np.finfo(np.float64).eps * np.abs(X).max(axis=0, initial=0.0)
+        return cls(mean=X.mean(axis=0), std=np.where(std > noise, std, 1.0))
 
     def transform(self, X) -> np.ndarray:
         X = _features(X, "standardize")
