@@ -72,19 +72,21 @@ def toposort(output):
     if type(output) is not Tensor:
         raise InputError(f"toposort: expected a Tensor, got {type(output).__name__}")
     level = output.level
-    order, seen = [], {id(output)}
+    order, seen = [], set()
     stack = [(output, False)]
     while stack:
         node, expanded = stack.pop()
-        if expanded:
+        if expanded:  # all its inputs are in ``order`` already
             order.append(node)
             continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
         stack.append((node, True))
         if node.inputs is None:
             continue
         for parent in reversed(node.inputs):  # reversed: the first argument is visited first
             if type(parent) is Tensor and parent.level == level and id(parent) not in seen:
-                seen.add(id(parent))
                 stack.append((parent, False))
     return order
 
