@@ -239,6 +239,8 @@ class Graph:
             role = "  (input)" if n.kind == "input" else "  (output)" if i == self.output else ""
             lines.append(f"  {n.label:<{width}}  = {shown}{role}")
         lines.append("edges (local derivatives):" if self.scalar else "edges:")
+        if not self.edges:
+            lines.append("  (none)")
         for e in self.edges:
             c, p = self._name(e.child), self._name(e.parent)
             lines.append(f"  ∂{c}/∂{p} = {_fmt(e.derivative)}" if e.derivative is not None
@@ -292,7 +294,8 @@ class Graph:
         lines += ["", f"cost: reverse 1 pass, {c['reverse']['edge_visits']} edge visits; "
                       f"forward {n_in} pass{'' if n_in == 1 else 'es'} (one per input), "
                       f"{c['forward']['edge_visits']} edge visits; paths {c['paths']['paths']} "
-                      f"paths, {c['paths']['edge_visits']} edge visits"]
+                      f"path{'' if c['paths']['paths'] == 1 else 's'}, "
+                      f"{c['paths']['edge_visits']} edge visits"]
         return "\n".join(lines) + "\n"
 
     def to_dot(self, mode="reverse", wrt=None) -> str:
@@ -309,7 +312,7 @@ class Graph:
                 for i, n in enumerate(self.nodes):
                     line = f"d{n.name}/d{self._name(w)} = {_fmt(tangent[i])}"
                     notes[i] = f"{notes[i]}\n{line}" if i in notes else line
-        lines = ["digraph chainrule {", "  rankdir=BT;",
+        lines = ["digraph chainrule {", '  graph [rankdir=BT, fontname="Helvetica"];',
                  '  node [shape=box, style=rounded, fontname="Helvetica"];',
                  '  edge [fontname="Helvetica", fontsize=10];']
         for i, n in enumerate(self.nodes):
@@ -324,7 +327,9 @@ class Graph:
                 e.derivative is not None) else ""
             lines.append(f"  {_q(p)} -> {_q(c)}{attr};")
         if self.scalar and mode == "paths":
-            sums = [f"d{o}/d{self._name(w)} = " + (" + ".join(_fmt(p) for *_, p in found) or "0")
+            sums = [f"d{o}/d{self._name(w)} = " + " + ".join(_fmt(p) for *_, p in found)
+                    + f" = {_fmt(sum(p for *_, p in found))}" if found else
+                    f"d{o}/d{self._name(w)} = 0 (no path)"
                     for w in chosen for found in [self.paths(w)]]
             lines.append(f"  label={_q('sums over paths: ' + '; '.join(sums))};")
         lines.append("}")
@@ -430,8 +435,9 @@ def trace(f, *inputs, names=None) -> Graph:
         order = [out]
     else:
         order = toposort(out)
-    seen = {id(t) for t in order}
-    order = [t for t in leaves if id(t) not in seen] + order  # unused inputs: isolated nodes
+    # inputs first, in the order given (unused ones as isolated nodes), then the rest in order
+    given_ids = {id(t) for t in leaves}
+    order = leaves + [t for t in order if id(t) not in given_ids]
     ids = {id(t): i for i, t in enumerate(order)}
     given = {id(t): n for t, n in zip(leaves, names)}
     namer = _namer(names)
@@ -488,6 +494,9 @@ def graph_report(expression: str, at: dict, mode="reverse", wrt=None, fmt="text"
     with np.errstate(all="ignore"):
         graph = trace(lambda *xs: expr.evaluate(tree, dict(zip(names, xs)), functions),
                       *values, names=names)
+    if not np.isfinite(graph.value).all() and not graph.inputs:
+        raise InputError(f"{expression.strip()} is {_fmt(graph.value)}: too large for a float "
+                         "or outside a function's domain")
     for n in graph.nodes:
         if not np.all(np.isfinite(n.value)):
             raise InputError(f"{n.label} is {_fmt(n.value)} at {_at(names, values)}: outside "
