@@ -19,6 +19,7 @@ array([1., 1.])
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -185,6 +186,8 @@ def _max_weights(x, out, axis, keepdims):
 
 def _safe_log(x):
     """log x where x > 0, else 0 (d x**y / dy = x**y ln x, taken as 0 where x <= 0)."""
+    if isinstance(x, int | float):  # a Python number stays one (keeps float32 float32)
+        return math.log(x) if x > 0 else 0.0
     return log(where(_raw(x) > 0, x, 1.0))
 
 
