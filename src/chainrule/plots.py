@@ -1,0 +1,213 @@
+"""Pictures of training (matplotlib, an optional extra: ``pip install 'chainrule[plots]'``).
+
+- :func:`learning_curves`: cost and accuracy per epoch, training vs validation;
+- :func:`confusion_matrix`: counts of (true class, predicted class);
+- :func:`weight_images`: each hidden unit's incoming weights as a square image, in a grid
+  (Coursera ex4's ``displayData``: the features a hidden unit has learned to look for);
+- :func:`misclassified`: the examples the network got wrong, titled "true → predicted".
+
+Figures have a fixed size in pixels (``figsize × dpi``; no tight bounding box), are drawn
+with matplotlib's object API on the Agg canvas (no pyplot state, no display needed) and are
+written atomically. The format follows the file name: ``.png``, ``.svg`` or ``.pdf``.
+
+>>> import tempfile, pathlib
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "curves.png"
+>>> learning_curves({"train_cost": [0.9, 0.5, 0.4], "val_cost": [1.0, 0.6, 0.5]}, path)
+>>> path.read_bytes()[:4] == b"\\x89PNG"
+True
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+
+from chainrule.errors import InputError, RunFailed
+from chainrule.fsutil import atomic_write
+
+DPI = 100
+SIZES = {"learning_curves": (10, 4), "confusion_matrix": (6, 6), "weight_images": (6, 6),
+         "misclassified": (8, 8)}  # inches; pixels = inches × DPI
+
+
+def require_matplotlib():
+    """Import matplotlib's Figure and Agg canvas, or say how to install it (RunFailed)."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise RunFailed("plots need matplotlib: pip install 'chainrule[plots]'") from None
+    return Figure, FigureCanvasAgg
+
+
+def _figure(kind):
+    Figure, FigureCanvasAgg = require_matplotlib()
+    figure = Figure(figsize=SIZES[kind], dpi=DPI)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _save(figure, path):
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in ("png", "svg", "pdf"):
+        raise InputError(f"plot file {path}: the name must end in .png, .svg or .pdf")
+    if not path.parent.is_dir():
+        raise InputError(f"plot file {path}: directory {path.parent} does not exist")
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, dpi=DPI)
+    with atomic_write(path, "wb") as f:
+        f.write(buffer.getvalue())
+
+
+def _history_series(history) -> dict:
+    """{name: per-epoch list} from a dict of lists, a list of per-epoch dicts, or .to_dict()."""
+    if hasattr(history, "to_dict"):
+        history = history.to_dict()
+    if isinstance(history, dict):
+        records = [v for v in history.values() if isinstance(v, list) and v
+                   and all(isinstance(r, dict) for r in v)]
+        if records:
+            history = records[0]
+    if isinstance(history, list):
+        keys = {k for r in history if isinstance(r, dict) for k in r}
+        history = {k: [r.get(k) for r in history] for k in keys}
+    if not isinstance(history, dict):
+        raise InputError(f"learning curves need a history dict, got {type(history).__name__}")
+    series = {}
+    for key, values in history.items():
+        if key.lower() in ("epoch", "epochs", "time", "seconds") or not isinstance(values, list):
+            continue
+        numbers = [v if isinstance(v, int | float) and not isinstance(v, bool) else None
+                   for v in values]
+        if any(v is not None for v in numbers):
+            series[key] = [math.nan if v is None else float(v) for v in numbers]
+    return series
+
+
+def learning_curves(history, path, title="learning curves") -> None:
+    """Cost and accuracy per epoch, training (solid) vs validation (dashed), as in Nielsen ch.3.
+
+    ``history``: per-epoch lists keyed by names containing "cost"/"loss" or "acc", with
+    "val" in the validation ones (e.g. ``train_cost``, ``val_accuracy``), or a list of
+    per-epoch dicts with such keys, or a History (``.to_dict()``).
+    """
+    series = _history_series(history)
+    panels = {"cost": {k: v for k, v in series.items() if "cost" in k or "loss" in k},
+              "accuracy": {k: v for k, v in series.items() if "acc" in k}}
+    panels = {name: curves for name, curves in panels.items() if curves}
+    if not panels:
+        raise InputError(f"learning curves: no per-epoch cost or accuracy in the history "
+                         f"(keys: {', '.join(series) or 'none'})")
+    figure = _figure("learning_curves")
+    for i, (name, curves) in enumerate(panels.items()):
+        ax = figure.add_subplot(1, len(panels), i + 1)
+        for key, values in sorted(curves.items()):
+            epochs = np.arange(1, len(values) + 1)
+            validation = "val" in key.lower() or "test" in key.lower()
+            ax.plot(epochs, values, "--" if validation else "-", marker="o", markersize=3,
+                    label=key.replace("_", " "))
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    figure.suptitle(title)
+    _save(figure, path)
+
+
+def confusion_matrix(y_true, y_pred, path, n_classes=None) -> None:
+    """Counts of (true class, predicted class), rows true and columns predicted."""
+    y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
+    if y_true.shape != y_pred.shape:
+        raise InputError(f"confusion matrix: {y_true.size} true labels but {y_pred.size} "
+                         "predictions")
+    k = n_classes or int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
+    counts = np.zeros((k, k), dtype=np.int64)
+    np.add.at(counts, (y_true, y_pred), 1)
+    figure = _figure("confusion_matrix")
+    ax = figure.add_subplot(1, 1, 1)
+    ax.imshow(counts, cmap="Blues")
+    if k <= 20:
+        for (i, j), c in np.ndenumerate(counts):
+            ax.text(j, i, str(c), ha="center", va="center", fontsize=8 if k > 10 else 10,
+                    color="white" if c > counts.max() / 2 else "black")
+    ax.set_xticks(range(k))
+    ax.set_yticks(range(k))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    accuracy = np.trace(counts) / max(counts.sum(), 1)
+    ax.set_title(f"confusion matrix (accuracy {accuracy:.2%}, {counts.sum()} examples)")
+    _save(figure, path)
+
+
+def _labels(y, what):
+    y = np.asarray(y)
+    if y.ndim != 1 or y.size == 0 or y.dtype.kind not in "iu" or (y < 0).any():
+        raise InputError(f"{what}: expected a non-empty 1-d array of class labels >= 0")
+    return y.astype(np.int64)
+
+
+def _image_shape(features, shape):
+    if shape is not None:
+        if int(np.prod(shape)) != features:
+            raise InputError(f"image shape {tuple(shape)} does not hold {features} features")
+        return tuple(shape)
+    side = math.isqrt(features)
+    if side * side != features:
+        raise InputError(f"{features} features are not a square image; give shape=(h, w)")
+    return side, side
+
+
+def _mosaic(rows, shape, pad=1):
+    """Images (one per row, each scaled to [-1, 1] by its largest |value|) tiled in a grid."""
+    n = len(rows)
+    cols = math.ceil(math.sqrt(n))
+    grid_rows = math.ceil(n / cols)
+    h, w = shape
+    mosaic = -np.ones((pad + grid_rows * (h + pad), pad + cols * (w + pad)))
+    for i, row in enumerate(rows):
+        r, c = divmod(i, cols)
+        scale = np.abs(row).max() or 1.0
+        top, left = pad + r * (h + pad), pad + c * (w + pad)
+        mosaic[top:top + h, left:left + w] = (row / scale).reshape(h, w)
+    return mosaic
+
+
+def weight_images(W, path, shape=None) -> None:
+    """Each row of ``W`` (a hidden unit's weights from the inputs) as an image, ex4 style."""
+    W = np.asarray(W, dtype=np.float64)
+    if W.ndim != 2 or W.size == 0 or not np.isfinite(W).all():
+        raise InputError(f"weight images need a finite 2-d matrix (hidden units × inputs), "
+                         f"got shape {W.shape}")
+    figure = _figure("weight_images")
+    ax = figure.add_subplot(1, 1, 1)
+    ax.imshow(_mosaic(W, _image_shape(W.shape[1], shape)), cmap="gray", vmin=-1, vmax=1)
+    ax.set_axis_off()
+    ax.set_title(f"weights of {W.shape[0]} hidden units")
+    _save(figure, path)
+
+
+def misclassified(X, y_true, y_pred, path, shape=None, limit=36) -> None:
+    """The first ``limit`` examples with ``y_pred != y_true``, each titled "true → predicted"."""
+    X = np.asarray(X, dtype=np.float64)
+    y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
+    if X.ndim != 2 or not (len(X) == len(y_true) == len(y_pred)):
+        raise InputError(f"misclassified: X {X.shape}, {len(y_true)} labels and {len(y_pred)} "
+                         "predictions must have one row each")
+    wrong = np.flatnonzero(y_true != y_pred)
+    figure = _figure("misclassified")
+    figure.suptitle(f"{len(wrong)} of {len(X)} examples misclassified (true → predicted)")
+    if len(wrong) == 0:
+        figure.text(0.5, 0.5, "no misclassified examples", ha="center", va="center")
+    image_shape = _image_shape(X.shape[1], shape)
+    shown = wrong[:limit]
+    cols = max(math.ceil(math.sqrt(len(shown))), 1)
+    for i, index in enumerate(shown):
+        ax = figure.add_subplot(math.ceil(len(shown) / cols), cols, i + 1)
+        ax.imshow(X[index].reshape(image_shape), cmap="gray_r")
+        ax.set_title(f"{y_true[index]} → {y_pred[index]}", fontsize=9)
+        ax.set_axis_off()
+    _save(figure, path)
