@@ -99,7 +99,8 @@ def check_inputs(X, n_inputs, dtype):
     if array.shape[0] == 0:
         raise InputError("X: no rows (0 examples)")
     _check_finite(array, "X", "inputs must be finite numbers")
-    cast = np.ascontiguousarray(array, dtype=dtype)
+    with np.errstate(over="ignore"):  # a value beyond float32's range: reported just below
+        cast = np.ascontiguousarray(array, dtype=dtype)
     if cast.dtype != array.dtype:
         _check_finite(cast, "X", f"too large for {cast.dtype}", shown=array)
     return cast

@@ -1,0 +1,283 @@
+"""Construction, names, init and symmetry, live parameters, unrolling, config, bad input."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from chainrule.errors import InputError
+from chainrule.nn import ACTIVATIONS, COSTS, INITS, Network
+
+
+def test_name_tables():
+    assert list(ACTIVATIONS) == ["sigmoid", "tanh", "relu", "leaky-relu", "identity", "softmax"]
+    assert list(COSTS) == ["quadratic", "cross-entropy", "log-likelihood"]
+    assert list(INITS) == ["uniform", "scaled-normal", "normal", "xavier", "he", "zeros"]
+
+
+@pytest.mark.parametrize("cost,output", [("quadratic", "sigmoid"), ("cross-entropy", "sigmoid"),
+                                         ("log-likelihood", "softmax")])
+def test_default_output_follows_the_cost(cost, output):
+    net = Network([3, 2], cost=cost)
+    assert net.output == output
+    assert net.cost == cost and isinstance(net.cost, str)
+    assert json.loads(json.dumps({"cost": net.cost})) == {"cost": cost}
+
+
+def test_params_are_live_views_shared_by_weights_biases_and_the_vector():
+    net = Network([3, 4, 2], seed=0)
+    assert [p.shape for p in net.params] == [(4, 3), (4,), (2, 4), (2,)]
+    assert net.weights[0] is net.params[0] and net.biases[1] is net.params[3]
+    net.params[0] -= 1.0                   # an optimiser's in-place update
+    net.biases[1][...] = 7.0
+    v = net.to_vector()
+    assert np.array_equal(v[:12], net.weights[0].ravel())
+    assert np.array_equal(v[-2:], [7.0, 7.0])
+
+
+def test_to_vector_from_vector_round_trip_in_place():
+    net = Network([3, 5, 3], init="uniform", seed=0, dtype="float64")
+    v = net.to_vector()
+    assert v.shape == (5 * 3 + 5 + 3 * 5 + 3,)
+    W1 = net.weights[0]
+    new = np.arange(v.size, dtype=float)
+    net.from_vector(new)
+    assert net.weights[0] is W1                      # same object, new numbers
+    assert np.array_equal(net.to_vector(), new)
+    assert np.array_equal(net.weights[0], new[:15].reshape(5, 3))   # row-major unrolling
+    assert np.array_equal(net.biases[1], new[-3:])
+    net.from_vector(v)
+    assert np.array_equal(net.to_vector(), v)
+    v[0] = 99.0                                      # to_vector is a copy
+    assert net.to_vector()[0] != 99.0
+
+
+def test_config_round_trip_and_astype():
+    net = Network([4, 3, 2], activation="tanh", cost="cross-entropy", init="xavier", seed=3)
+    config = json.loads(json.dumps(net.config()))
+    again = Network.from_config(config)                 # same seed: same numbers
+    assert np.array_equal(again.to_vector(), net.to_vector())
+    copy = Network.from_config(config, [p * 2 for p in net.params])
+    assert np.array_equal(copy.to_vector(), 2 * net.to_vector())
+    wide = net.astype("float64")
+    assert wide.dtype == np.float64 and net.dtype == np.float32
+    assert np.array_equal(wide.to_vector(), net.to_vector().astype(np.float64))
+    assert (wide.sizes, wide.activation, wide.output, wide.cost) == (
+        net.sizes, net.activation, net.output, net.cost)
+
+
+def test_explicit_weights_are_used_as_given():
+    net = Network([2, 1], weights=[[[1.0, -2.0]]], biases=[[0.5]], output="identity",
+                  dtype="float64")
+    assert net.forward([[3.0, 1.0]])[0, 0] == pytest.approx(3.0 - 2.0 + 0.5)
+
+
+# ------------------------------------------------------------------ initialisation
+@pytest.mark.parametrize("init", list(INITS))
+def test_init_is_seeded_and_leaves_the_global_rng_alone(init):
+    np.random.seed(123)  # noqa: NPY002 - checking the legacy global RNG is untouched
+    state = np.random.get_state()[1].copy()  # noqa: NPY002
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        a = Network([5, 4, 3], init=init, seed=7)
+        b = Network([5, 4, 3], init=init, seed=7)
+        c = Network([5, 4, 3], init=init, seed=8)
+    assert np.array_equal(np.random.get_state()[1], state)  # noqa: NPY002
+    assert np.array_equal(a.to_vector(), b.to_vector())
+    assert init == "zeros" or not np.array_equal(a.to_vector(), c.to_vector())
+
+
+def test_init_distributions():
+    big = [400, 300]
+    uniform = Network(big, init="uniform", seed=0, dtype="float64")
+    assert np.abs(uniform.to_vector()).max() <= 0.12
+    assert np.abs(uniform.to_vector()).max() > 0.119
+    wide = Network(big, init="uniform", init_scale=0.5, seed=0, dtype="float64")
+    assert 0.49 < np.abs(wide.to_vector()).max() <= 0.5
+    scaled = Network(big, init="scaled-normal", seed=0, dtype="float64")
+    assert scaled.weights[0].std() == pytest.approx(1 / np.sqrt(400), rel=0.02)
+    assert scaled.biases[0].std() == pytest.approx(1.0, rel=0.15)
+    normal = Network(big, init="normal", seed=0, dtype="float64")
+    assert normal.weights[0].std() == pytest.approx(1.0, rel=0.02)
+    he = Network(big, init="he", seed=0, dtype="float64")
+    assert he.weights[0].std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
+    assert not he.biases[0].any()
+    xavier = Network(big, init="xavier", seed=0, dtype="float64")
+    limit = np.sqrt(6 / 700)
+    assert limit * 0.99 < np.abs(xavier.weights[0]).max() <= limit
+    assert not xavier.biases[0].any()
+    # float32 and float64 draws are the same numbers, rounded
+    assert np.array_equal(Network(big, init="he", seed=0).to_vector(),
+                          he.to_vector().astype(np.float32))
+
+
+def _sgd(net, X, y, steps, eta=1.0):
+    X, Y = net.check_inputs(X), net.encode_targets(y)
+    for _ in range(steps):
+        for p, g in zip(net.params, net.gradients(X, Y)):
+            p -= eta * g
+
+
+def test_zero_init_warns_and_hidden_units_stay_identical():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 4)), rng.integers(0, 3, 20)
+    with pytest.warns(UserWarning, match="symmetry"):
+        net = Network([4, 5, 3], init="zeros", dtype="float64")
+    _sgd(net, X, y, steps=25)
+    W1, W2 = net.weights
+    assert np.abs(W1).max() > 1e-3                         # the first layer did learn...
+    assert np.ptp(W1, axis=0).max() == 0                   # ...but every hidden unit alike
+    assert np.ptp(net.biases[0]) == 0
+    assert np.ptp(W2, axis=1).max() == 0                   # and the output layer sees them alike
+
+
+def test_random_init_breaks_the_symmetry():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 4)), rng.integers(0, 3, 20)
+    net = Network([4, 5, 3], init="uniform", seed=0, dtype="float64")
+    _sgd(net, X, y, steps=25)
+    assert np.ptp(net.weights[0], axis=0).min() > 1e-3
+
+
+def test_zeros_without_hidden_layer_does_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Network([4, 3], init="zeros")
+
+
+# ------------------------------------------------------------------ forward and predict
+def test_predict_argmax_and_single_unit_threshold():
+    net = Network([2, 3], output="identity", weights=[np.eye(3, 2)], biases=[[0, 0, 0.5]],
+                  dtype="float64")
+    assert net.predict([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]).tolist() == [0, 1, 2]
+    one = Network([1, 1], weights=[[[1.0]]], biases=[[0.0]], dtype="float64")
+    assert one.predict([[-1.0], [0.0], [2.0]]).tolist() == [0, 1, 1]   # σ(0) = 0.5 -> 1
+    assert one.encode_targets([0, 1]).tolist() == [[0.0], [1.0]]
+
+
+def test_softmax_rows_sum_to_one_and_sigmoid_does_not_overflow():
+    net = Network([2, 3], output="softmax", cost="quadratic", weights=[[[1e3, 0], [0, 1e3],
+                  [-1e3, 0]]], biases=[[0, 0, 0]], dtype="float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = net.forward([[5.0, 1.0], [-5.0, 0.0]])
+        s = Network([1, 1], weights=[[[1.0]]], biases=[[0.0]]).forward([[-1e4], [1e4]])
+    np.testing.assert_allclose(a.sum(axis=1), 1.0)
+    assert s.ravel().tolist() == [0.0, 1.0]
+
+
+def test_saturated_outputs_give_a_finite_cost():
+    net = Network([1, 1], cost="cross-entropy", weights=[[[1.0]]], biases=[[0.0]],
+                  dtype="float64")
+    assert np.isfinite(net.cost([[1e4]], [0]))
+    assert net.cost([[1e4]], [0]) > 100
+
+
+# ------------------------------------------------------------------ bad input
+def net():
+    return Network([3, 4, 2], seed=0)
+
+
+BAD_CONSTRUCTION = [
+    (dict(sizes=[3]), "at least two layer sizes"),
+    (dict(sizes=[3, 0, 2]), "sizes"),
+    (dict(sizes=[3, 2.5]), "sizes"),
+    (dict(sizes="abc"), "sizes"),
+    (dict(sizes=[3, 2], activation="sigmoidd"), "unknown activation 'sigmoidd'"),
+    (dict(sizes=[3, 2], cost="mse"), "unknown cost 'mse'; choose one of quadratic"),
+    (dict(sizes=[3, 2], init="glorot"), "unknown init 'glorot'"),
+    (dict(sizes=[3, 2], output="softplus"), "unknown output activation"),
+    (dict(sizes=[3, 4, 2], activation="softmax"), "only be used for the output layer"),
+    (dict(sizes=[3, 1], output="softmax"), "at least 2 output units"),
+    (dict(sizes=[3, 2], output="sigmoid", cost="log-likelihood"), "needs output 'softmax'"),
+    (dict(sizes=[3, 2], output="tanh", cost="cross-entropy"), "outputs in\n?.*\\(0, 1\\)"),
+    (dict(sizes=[3, 2], output="relu", cost="cross-entropy"), "cross-entropy"),
+    (dict(sizes=[3, 2], dtype="int32"), "dtype"),
+    (dict(sizes=[3, 2], dtype="float16"), "dtype"),
+    (dict(sizes=[3, 2], init="uniform", init_scale=-1), "init_scale"),
+    (dict(sizes=[3, 2], weights=[np.zeros((2, 3))]), "both or neither"),
+    (dict(sizes=[3, 2], weights=[np.zeros((2, 3))] * 2, biases=[np.zeros(2)] * 2),
+     "expected 1 of each"),
+    (dict(sizes=[3, 2], weights=[np.zeros((3, 2))], biases=[np.zeros(2)]),
+     r"W\^1.*expected shape \(2, 3\), got \(3, 2\)"),
+    (dict(sizes=[3, 2], weights=[np.zeros((2, 3))], biases=[np.zeros(3)]),
+     r"b\^1.*expected shape \(2,\)"),
+    (dict(sizes=[3, 2], weights=[[[0, 0, np.nan], [0, 0, 0]]], biases=[np.zeros(2)]),
+     r"entry \(0, 2\) is nan"),
+]
+
+
+@pytest.mark.parametrize("kwargs,message", BAD_CONSTRUCTION)
+def test_bad_construction_raises_input_error(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        Network(**kwargs)
+
+
+BAD_X = [
+    ([[1.0, 2.0]], "expected 3 columns"),
+    ([1.0, 2.0, 3.0], "2-d array"),
+    (np.zeros((0, 3)), "no rows"),
+    ([[1.0, 2.0, 3.0], [1.0, np.nan, 0.0]], "row 1, column 1 is nan"),
+    ([[1.0, 2.0, 3.0], [1.0, 0.0, -np.inf]], "row 1, column 2 is -inf"),
+    ([[1.0, 1e300, 3.0]], "row 0, column 1 is 1e\\+300; too large for float32"),
+    ([["a", "b", "c"]], "expected numbers"),
+    ([[1.0, 2.0, 3.0], [1.0]], "different lengths"),
+]
+
+
+@pytest.mark.parametrize("X,message", BAD_X)
+def test_bad_inputs_name_what_and_where(X, message):
+    with pytest.raises(InputError, match=message):
+        net().forward(X)
+
+
+X3 = np.zeros((3, 3))
+BAD_Y = [
+    ([0, 1, 2], r"row 2 has label 2, but the output layer has 2 units \(labels 0..1\)"),
+    ([0, -1, 1], "row 1 has label -1"),
+    ([0, 1.5, 1], "row 1 is 1.5, not an integer class label"),
+    ([0, np.nan, 1], "row 1 is nan"),
+    (np.zeros((3, 3)), "targets have 3 columns but the output layer has 2 units"),
+    ([[0, 1], [1, 0], [np.inf, 0]], "row 2, column 0 is inf"),
+    ([0, 1], "2 rows of labels or targets for 3 rows of X"),
+    (np.zeros((3, 2, 1)), "expected class labels"),
+    (["a", "b", "c"], "expected numbers"),
+]
+
+
+@pytest.mark.parametrize("y,message", BAD_Y)
+def test_bad_labels_and_targets_name_what_and_where(y, message):
+    with pytest.raises(InputError, match=message):
+        net().cost(X3, y)
+    with pytest.raises(InputError, match=message):
+        net().backprop(X3, y)
+
+
+def test_labels_as_whole_floats_and_bools_are_accepted():
+    assert net().encode_targets(np.array([1.0, 0.0])).tolist() == [[0, 1], [1, 0]]
+    assert net().encode_targets(np.array([True, False])).tolist() == [[0, 1], [1, 0]]
+
+
+@pytest.mark.parametrize("kwargs,message", [(dict(l2=-1.0), "l2"), (dict(l2=float("nan")), "l2"),
+                                            (dict(l2="big"), "l2"), (dict(n=0), "n: expected"),
+                                            (dict(n=2.5), "n: expected")])
+def test_bad_l2_and_n(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        net().cost(X3, [0, 1, 0], **kwargs)
+
+
+def test_bad_vector_and_config():
+    with pytest.raises(InputError, match="expected 26 numbers"):
+        net().from_vector(np.zeros(21))
+    with pytest.raises(InputError, match="unknown keys"):
+        Network.from_config({"sizes": [3, 2], "layers": 3})
+    with pytest.raises(InputError, match="sizes"):
+        Network.from_config({"activation": "sigmoid"})
+    with pytest.raises(InputError, match="pairs"):
+        Network.from_config({"sizes": [3, 2]}, [np.zeros((2, 3))])
+
+
+def test_input_error_is_a_value_error():
+    with pytest.raises(ValueError):
+        net().forward([[1.0]])
