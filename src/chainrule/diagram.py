@@ -134,13 +134,20 @@ class Graph:
                 visits += len(self.into[child])
         return tangent, visits
 
+    def _path_counts(self, start: int):
+        """Per node: the number of paths from ``start`` to it, and their total length in edges."""
+        count, length = [0] * len(self.nodes), [0] * len(self.nodes)
+        count[start] = 1
+        for child in range(start + 1, len(self.nodes)):
+            for e in self.into[child]:
+                count[child] += count[e.parent]
+                length[child] += length[e.parent] + count[e.parent]
+        return count, length
+
     def paths(self, start: int) -> list:
         """Every path from ``start`` to the output: (node indices, edge derivatives, product)."""
         self._need_scalars()
-        count = [0] * len(self.nodes)  # number of paths from start to each node
-        count[start] = 1
-        for child in range(start + 1, len(self.nodes)):
-            count[child] = sum(count[e.parent] for e in self.into[child])
+        count, _ = self._path_counts(start)
         if count[self.output] > MAX_PATHS:
             raise InputError(f"{count[self.output]} paths lead from {self._name(start)} to the "
                              f"output, too many to list (limit {MAX_PATHS}); this explosion is "
@@ -171,11 +178,11 @@ class Graph:
     def cost(self) -> dict:
         """Passes and edge visits of each mode for this graph (one output, n inputs)."""
         n_in, n_edges = len(self.inputs), len(self.edges)
-        all_paths = [p for i in self.inputs for p in self.paths(i)]
+        counts = [self._path_counts(i) for i in self.inputs]
         return {"reverse": {"passes": 1, "edge_visits": n_edges},
                 "forward": {"passes": n_in, "edge_visits": n_in * n_edges},
-                "paths": {"paths": len(all_paths),
-                          "edge_visits": sum(len(factors) for _, factors, _ in all_paths)}}
+                "paths": {"paths": sum(c[self.output] for c, _ in counts),
+                          "edge_visits": sum(n[self.output] for _, n in counts)}}
 
     # -- renderings ---------------------------------------------------------------------------
     def _check(self, mode, wrt):
