@@ -9,6 +9,7 @@ preparation steps (label checks, one-hot, scaling, seeded splits).
 
 from chainrule.data.digits import load_digits
 from chainrule.data.idx import read_idx, write_idx
+from chainrule.data.image import load_image, read_png
 from chainrule.data.mnist import cache_dir, load_mnist
 from chainrule.data.prepare import (
     MinMaxScaler,
@@ -27,7 +28,8 @@ from chainrule.data.tabular import load_array, load_csv, load_npz
 
 __all__ = [
     "NAMES", "MinMaxScaler", "Standardizer", "cache_dir", "check_labels", "load", "load_array",
-    "load_csv", "load_digits", "load_mnist", "load_npz", "one_hot", "read_idx", "scale",
+    "load_csv", "load_digits", "load_image", "load_mnist", "load_npz", "one_hot", "read_idx",
+    "read_png", "scale",
     "split_indices", "standardize", "train_test_split", "train_val_split",
     "train_val_test_split", "write_idx",
 ]
