@@ -105,6 +105,8 @@ def test_first_mirror_404_then_second_mirror(server, fixture_table, tmp_path):
     assert y.tolist() == LABELS.tolist()
     assert server.requests[:2] == ["/gone/t10k-images-idx3-ubyte.gz",
                                    "/good/t10k-images-idx3-ubyte.gz"]
+    with pytest.raises(RunFailed, match=r"/gone/t10k-images-idx3-ubyte.gz: HTTP Error 404"):
+        load_mnist(tmp_path / "new", split="test", mirrors=[server.url + "/gone/"])
 
 
 def test_connection_cut_mid_transfer_discards_the_partial_file(server, fixture_table, tmp_path):

@@ -40,12 +40,15 @@ def test_csv_options(tmp_path):
     assert X.tolist() == [[1, 2]] and y.tolist() == [3]
     X, y = load_csv(write(tmp_path, '"1","2"\n"3","4"\n'))  # quoted cells: the exact parser
     assert X.tolist() == [[1], [3]] and y.tolist() == [2, 4]
+    assert load_csv(write(tmp_path, "0,1,label\n3,4,1\n"), header=True)[1].tolist() == [1]
     X, y = load_csv(write(tmp_path, "1;2\n3;4\n"), delimiter=";")
     assert y.tolist() == [2, 4]
 
 
 @pytest.mark.parametrize("text, message", [
-    ("1,2,0\n3,abc,1\n", r"d.csv:2:2: not a number: 'abc'"),
+    ("1,2,0\n3,abc,1\n", r"d.csv:2:2: not a number: 'abc'$"),
+    ("0,1,label\n3,4,1\n", r"d.csv:1:3: not a number: 'label' \(a header line\? pass header"),
+    ("x,y,label\n3,z,1\n", r"d.csv:2:2: not a number: 'z'$"),
     ("a,b,c\n1,2,0\n\n# note\n3,4\n", r"d.csv:5: 2 columns, but line 2 has 3 \(ragged rows\)"),
     ("1,2,0\n1,2,0,7\n", r"d.csv:2: 4 columns, but line 1 has 3"),
     ("", r"d.csv: empty file"),

@@ -106,7 +106,7 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def verify(data: bytes, payload: bytes, expected: Checksums) -> str | None:
+def check_checksums(data: bytes, payload: bytes, expected: Checksums) -> str | None:
     """None when the file is accepted (see the module docstring), else the reason it is not."""
     checks = [(h, d) for h, d in ((expected.archive, data), (expected.payload, payload))
               if h is not None]
@@ -152,6 +152,7 @@ def fetch(kind: str, split: str, part: str, directory, mirrors=None,
     file by hand. Nothing is written unless the file passed its checks.
     """
     import http.client
+    import urllib.error
 
     name = file_name(split, part) + ".gz"
     expected = FILES[(kind, split, part)]
@@ -162,7 +163,9 @@ def fetch(kind: str, split: str, part: str, directory, mirrors=None,
         try:
             data = _http_get(url, timeout, MAX_DOWNLOAD)
         except (OSError, http.client.HTTPException, ValueError) as e:
-            attempts.append(f"{url}: {getattr(e, 'reason', None) or e}")
+            plain = isinstance(e, urllib.error.URLError) and not isinstance(
+                e, urllib.error.HTTPError)  # "<urlopen error ...>": show only the reason
+            attempts.append(f"{url}: {e.reason if plain else e}")
             continue
         try:
             payload = decompress(data, url, MAX_BYTES)
@@ -170,7 +173,7 @@ def fetch(kind: str, split: str, part: str, directory, mirrors=None,
         except InputError as e:
             attempts.append(str(e))
             continue
-        problem = verify(data, payload, expected)
+        problem = check_checksums(data, payload, expected)
         if problem:
             attempts.append(f"{url}: {problem}")
             continue
@@ -201,7 +204,7 @@ def _read_part(path: Path, kind: str, split: str, part: str, verify_hash: bool) 
     payload = decompress(data, path)
     array = parse_idx(payload, path, _PART[part][1])
     if verify_hash:
-        problem = verify(data, payload, FILES[(kind, split, part)])
+        problem = check_checksums(data, payload, FILES[(kind, split, part)])
         if problem:
             raise InputError(f"{path}: not the published {kind} file: {problem}; delete it to "
                              "download it again, or pass verify=False to use it anyway")
@@ -215,11 +218,14 @@ def load_mnist(root=None, split: str = "train", download: bool = True, kind: str
     ``split``: "train" (60,000 images) or "test" (10,000); ``kind``: "mnist" or
     "fashion-mnist". Missing files are downloaded when ``download`` is true.
 
-    >>> import pathlib
-    >>> shared = pathlib.Path("../shared/data/mnist")
-    >>> if shared.is_dir():  # the real test set, when at hand
-    ...     X, y = load_mnist(shared, split="test", download=False)
-    ...     assert X.shape == (10000, 784) and y[:5].tolist() == [7, 2, 1, 0, 4]
+    >>> import tempfile
+    >>> from chainrule.data.idx import write_idx
+    >>> d = tempfile.mkdtemp()  # files put there by hand (verify=False: they are not MNIST's)
+    >>> write_idx(f"{d}/t10k-images-idx3-ubyte.gz", np.full((2, 28, 28), 255, np.uint8))
+    >>> write_idx(f"{d}/t10k-labels-idx1-ubyte", np.array([7, 2], np.uint8))
+    >>> X, y = load_mnist(d, split="test", download=False, verify=False)
+    >>> X.shape, float(X.max()), y.tolist()
+    ((2, 784), 1.0, [7, 2])
     """
     if kind not in MIRRORS:
         raise InputError(f"unknown data set {kind!r}; expected one of {', '.join(MIRRORS)}")

@@ -55,7 +55,7 @@ def _data_lines(path, delimiter: str):
     return rows
 
 
-def _parse_rows(path, rows) -> np.ndarray:
+def _parse_rows(path, rows, first_is_data_only: bool) -> np.ndarray:
     """Cells -> float64 matrix; the first bad cell is reported with its line and column."""
     width = len(rows[0][1])
     values = np.empty((len(rows), width), dtype=np.float64)
@@ -67,7 +67,8 @@ def _parse_rows(path, rows) -> np.ndarray:
             value = _number(cell)
             if value is None:
                 what = "empty cell" if not cell.strip() else f"not a number: {cell.strip()!r}"
-                raise InputError(f"{path}:{line}:{j + 1}: {what}")
+                hint = " (a header line? pass header=True)" if i == 0 and first_is_data_only else ""
+                raise InputError(f"{path}:{line}:{j + 1}: {what}{hint}")
             if not math.isfinite(value):
                 raise InputError(f"{path}:{line}:{j + 1}: {cell.strip()!r} is not a finite "
                                  "number (NaN and inf are not allowed)")
@@ -75,7 +76,7 @@ def _parse_rows(path, rows) -> np.ndarray:
     return values
 
 
-def _matrix(path, rows, delimiter: str) -> np.ndarray:
+def _matrix(path, rows, delimiter: str, header_removed: bool) -> np.ndarray:
     """Fast path through ``np.loadtxt``; any doubt falls back to the exact, slower parser."""
     try:
         values = np.loadtxt([delimiter.join(cells) for _, cells in rows], delimiter=delimiter,
@@ -84,7 +85,7 @@ def _matrix(path, rows, delimiter: str) -> np.ndarray:
             return values
     except Exception:  # any failure: let the exact parser explain it
         pass
-    return _parse_rows(path, rows)
+    return _parse_rows(path, rows, first_is_data_only=not header_removed)
 
 
 def load_csv(path, label_column: int | str | None = -1, header="auto", delimiter: str = ","):
@@ -107,7 +108,7 @@ def load_csv(path, label_column: int | str | None = -1, header="auto", delimiter
         rows = rows[1:]
         if not rows:
             raise InputError(f"{path}: a header line but no data rows")
-    values = _matrix(path, rows, delimiter)
+    values = _matrix(path, rows, delimiter, header_removed=names is not None)
     if label_column is None:
         return values, None
     width = values.shape[1]
