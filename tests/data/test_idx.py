@@ -103,9 +103,13 @@ def test_truncated_and_corrupt_gzip(tmp_path):
         read_idx(path)
 
 
-def test_gzip_bomb_is_stopped(tmp_path):
-    path = tmp_path / "bomb.gz"
-    path.write_bytes(gzip.compress(bytes(5 << 20)))
+def test_gzip_bombs_are_stopped_early(tmp_path):
+    path = tmp_path / "bomb.gz"  # a header promising 4 bytes, then 50 MiB of zeros
+    path.write_bytes(gzip.compress(bytes.fromhex("00000801" "00000004") + bytes(50 << 20)))
+    with pytest.raises(InputError, match=r"sizes 4 need 4 bytes of data but the file has 5 \("):
+        read_idx(path)  # stops reading one byte past the promise
+    assert len(decompress(path.read_bytes(), "bomb")) == 8 + 5
+    path.write_bytes(gzip.compress(bytes.fromhex("00000801" "7fffffff") + bytes(5 << 20)))
     with pytest.raises(InputError, match="decompresses to more than 1048576 bytes"):
         read_idx(path, max_bytes=1 << 20)
 

@@ -47,27 +47,49 @@ def _describe(magic: int) -> str:
     return f"0x{magic:08X} ({kind}, {ndim} dimension{'s' if ndim != 1 else ''})"
 
 
+def _promised_length(head: bytes) -> int | None:
+    """Total file length an IDX header promises; 0 if ``head`` cannot start an IDX file,
+    None if more bytes are needed to tell."""
+    if len(head) < 4:
+        return None
+    if head[0] or head[1] or head[2] not in DTYPES or head[3] == 0:
+        return 0
+    header = 4 + 4 * head[3]
+    if len(head) < header:
+        return None
+    dims = struct.unpack(f">{head[3]}I", head[4:header])
+    return header + math.prod(dims) * np.dtype(DTYPES[head[2]]).itemsize
+
+
 def decompress(data: bytes, source, max_bytes: int = MAX_BYTES) -> bytes:
     """Return ``data`` itself, or its gunzipped content if it starts with the gzip magic.
 
-    Decompression runs in chunks and stops past ``max_bytes``, so a gzip bomb cannot
-    exhaust memory. A truncated or corrupt stream raises :class:`InputError` naming ``source``.
+    Decompression runs in chunks and stops one byte past the length the IDX header
+    promises (or past ``max_bytes``), so neither a lying header nor a gzip bomb can make
+    us hold more than the file really is or more than ``max_bytes``. A truncated or
+    corrupt stream raises :class:`InputError` naming ``source``.
     """
     if not data.startswith(GZIP_MAGIC):
         return data
     out = bytearray()
+    limit, promised = max_bytes + 1, None
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
-            while True:
-                chunk = stream.read(_CHUNK)
+            while len(out) < limit:
+                step = _CHUNK if promised is not None else 4  # word by word through the header
+                chunk = stream.read(min(step, limit - len(out)))
                 if not chunk:
                     break
                 out += chunk
-                if len(out) > max_bytes:
-                    raise InputError(f"{source}: decompresses to more than {max_bytes} bytes; "
-                                     "refusing to read it")
+                if promised is None:
+                    promised = _promised_length(bytes(out[:1024]))
+                    if promised is not None:
+                        limit = min(limit, promised + 1)
     except (EOFError, zlib.error, gzip.BadGzipFile, OSError) as e:
         raise InputError(f"{source}: truncated or corrupt gzip data ({e})") from None
+    if len(out) > max_bytes:
+        raise InputError(f"{source}: decompresses to more than {max_bytes} bytes; refusing "
+                         "to read it")
     return bytes(out)
 
 
