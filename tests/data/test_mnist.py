@@ -134,6 +134,13 @@ def test_offline_error_lists_what_was_tried_and_where_to_put_files(monkeypatch, 
     assert files_in(tmp_path) == []
 
 
+def test_unwritable_cache_is_a_clear_run_failure(server, fixture_table, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(RunFailed, match=r"cannot save t10k-images-idx3-ubyte.gz in .*file"):
+        load_mnist(blocker / "cache", split="test", mirrors=[serve(server, "/w")])
+
+
 def test_mirrors_and_cache_from_the_environment(server, fixture_table, tmp_path, monkeypatch):
     monkeypatch.setenv("CHAINRULE_MNIST_MIRRORS", f"{server.url}/gone, {serve(server, '/env')}")
     monkeypatch.setenv("CHAINRULE_DATA", str(tmp_path))

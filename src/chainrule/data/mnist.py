@@ -180,9 +180,13 @@ def fetch(kind: str, split: str, part: str, directory, mirrors=None,
         if expected.archive is None and expected.payload is None:
             warnings.warn(f"{url}: no known checksum; accepted after IDX checks only",
                           stacklevel=2)
-        directory.mkdir(parents=True, exist_ok=True)
-        with atomic_write(directory / name, "wb") as f:
-            f.write(data)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            with atomic_write(directory / name, "wb") as f:
+                f.write(data)
+        except OSError as e:
+            raise RunFailed(f"cannot save {name} in {directory}: {e.strerror or e}; choose "
+                            "another directory with --data-dir or $CHAINRULE_DATA") from None
         return directory / name
     tried = "; ".join(attempts) or "no mirrors configured"
     raise RunFailed(f"could not download {kind} {name} ({tried}). Offline? Put {name} (or "
