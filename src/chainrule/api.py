@@ -24,8 +24,8 @@ import itertools
 import numpy as np
 
 from chainrule.errors import InputError
-from chainrule.graph import backward_pass, writable
-from chainrule.ops import _make, reshape, stack
+from chainrule.graph import _make, backward_pass, writable
+from chainrule.ops import reshape, stack
 from chainrule.tensor import Tensor
 
 _levels = itertools.count(1)  # level 0 is the requires_grad graph; -1 are constants

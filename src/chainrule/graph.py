@@ -1,4 +1,7 @@
-"""The graph: iterative topological order, the backward pass, ``no_grad``, edge derivatives.
+"""The graph: the forward pass (``apply``), topological order, the backward pass, ``no_grad``.
+
+``apply(prim, args, params)`` runs one primitive of the table (ops.py) on tensors: it computes
+the value, and records a node (reverse mode) or pushes the tangent along (forward mode).
 
 A node is a ``Tensor`` made by a primitive. For the graph drawer and for readers:
 
@@ -28,7 +31,6 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule.errors import InputError
-from chainrule.tensor import Tensor
 
 
 class _State:
@@ -64,6 +66,117 @@ class no_grad:
         return False
 
 
+# -- the forward pass: running a primitive on tensors ------------------------------------------
+_EMPTY: dict = {}  # shared "no parameters" (never mutated)
+_new = object.__new__
+
+
+class MissingJvpRule(InputError):
+    """Forward mode reached a primitive that was given no jvp rule."""
+
+
+
+def _make(value, level, prim=None, inputs=None, args=None, params=None, tangent=None):
+    node = _new(Tensor)
+    node.value, node.level, node.prim, node.inputs, node.args = value, level, prim, inputs, args
+    node.params, node.tangent, node.grad = params, tangent, None
+    return node
+
+
+def apply(prim, args, params):
+    """Run ``prim`` on ``args`` (arrays, scalars or tensors) and record what is watched.
+
+    With no tensor among the args this is just ``prim.forward`` (how rules run on plain arrays,
+    fast). Otherwise the highest level among the args is peeled off, the op is applied one
+    level down, and the result is boxed again at that level: a graph node (reverse mode) or a
+    value with its tangent pushed forward by the jvp rules (forward mode).
+    """
+    level = -2
+    for a in args:
+        if type(a) is Tensor and a.level > level:
+            level = a.level
+    if level == -2:
+        return _forward(prim, args, params)
+    out = _lift(prim, args, params, level)
+    return out if type(out) is Tensor else _make(out, -1)  # constants in, a constant out
+
+
+def _lift(prim, args, params, level):
+    """``prim`` applied at ``level``: unbox that level (and constants), go one level down."""
+    unboxed, below, top = [], -2, None
+    for a in args:
+        if type(a) is Tensor:
+            if a.level == level:
+                top, a = a, a.value
+            elif a.level == -1:
+                a = a.value
+            if type(a) is Tensor and a.level > below:
+                below = a.level
+        unboxed.append(a)
+    if below == -2:
+        try:
+            out = prim.forward(*unboxed, **params)
+        except (ValueError, IndexError) as e:
+            raise InputError(_shape_message(prim, unboxed, e)) from None
+    else:
+        out = _lift(prim, unboxed, params, below)
+    if level <= 0 and (level < 0 or not STATE.grad_enabled):
+        return out  # a constant, or requires_grad tensors inside no_grad(): nothing to record
+    if top.tangent is None:  # reverse mode: a new graph node
+        node = _new(Tensor)
+        node.value, node.level, node.prim, node.inputs, node.args = out, level, prim, args, unboxed
+        node.params, node.tangent, node.grad = params, None, None
+        return node
+    return _make(out, level, tangent=_push_tangent(prim, args, unboxed, out, params, level))
+
+
+def _forward(prim, args, params):
+    try:
+        return prim.forward(*args, **params)
+    except (ValueError, IndexError) as e:
+        raise InputError(_shape_message(prim, args, e)) from None
+
+
+def _shape_message(prim, args, error):
+    shapes = [_shape(a) for a in args if isinstance(a, np.ndarray | np.generic | Tensor)]
+    if len(shapes) >= 2:
+        listed = ", ".join(map(str, shapes[:-1])) + f" and {shapes[-1]}"
+        return f"{prim.name}: shapes {listed} do not {prim.verb}"
+    shown = f" (shape {shapes[0]})" if shapes else ""
+    return f"{prim.name}: {error}{shown}"
+
+
+def _push_tangent(prim, args, unboxed, out, params, level):
+    """Forward mode: the output's tangent from the inputs' tangents (jvp rules), one pass."""
+    jvp = prim.jvp
+    if jvp is None:
+        raise MissingJvpRule(f"{prim.name}: forward mode needs a jvp rule, and this primitive has "
+                         "none (give cr.primitive(forward, vjp, jvp=...))")
+    if type(jvp) is tuple:
+        tangent = None
+        for i, a in enumerate(args):
+            if type(a) is Tensor and a.level == level:
+                part = jvp[i](a.tangent, out, *unboxed, **params)
+                tangent = part if tangent is None else tangent + part
+    else:
+        tangents = [a.tangent if type(a) is Tensor and a.level == level
+                    else np.zeros(_shape(u), _dtype(u)) for a, u in zip(args, unboxed)]
+        tangent = jvp(tangents, out, *unboxed, **params)
+    if _shape(tangent) != _shape(out):  # an input broadcast by the op: its tangent is too
+        tangent = _ops.broadcast_to(tangent, _shape(out))
+    return tangent
+
+
+def _shape(x):
+    return getattr(x, "shape", ())
+
+
+def _dtype(x):
+    return getattr(x, "dtype", np.dtype(np.float64))
+
+
+
+# -- the backward pass ----------------------------------------------------------------------------
 def toposort(output):
     """Nodes ``output`` depends on (at its level), in topological order, ``output`` last.
 
@@ -72,29 +185,19 @@ def toposort(output):
     if type(output) is not Tensor:
         raise InputError(f"toposort: expected a Tensor, got {type(output).__name__}")
     level = output.level
-    order, seen = [], set()
-    stack = [(output, False)]
+    order, seen = [], {id(output)}
+    stack = [(output, iter(output.inputs or ()))]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:  # all its inputs are in ``order`` already
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        if node.inputs is None:
-            continue
-        for parent in reversed(node.inputs):  # reversed: the first argument is visited first
+        node, parents = stack[-1]
+        for parent in parents:
             if type(parent) is Tensor and parent.level == level and id(parent) not in seen:
-                stack.append((parent, False))
+                seen.add(id(parent))
+                stack.append((parent, iter(parent.inputs or ())))
+                break
+        else:  # every input of ``node`` is in ``order`` already
+            stack.pop()
+            order.append(node)
     return order
-
-
-def _unboxed(node):
-    level = node.level
-    return [(a.value if a.level == level else a.numpy() if a.level < 0 else a)
-            if type(a) is Tensor else a for a in node.inputs]
 
 
 def backward_pass(output, cotangent):
@@ -113,12 +216,12 @@ def backward_pass(output, cotangent):
         if prim is None:
             leaves[id(node)] = (node, g)
             continue
-        args = _unboxed(node)
-        out, params = node.value, node.params
+        args, out, params, vjp = node.args, node.value, node.params, prim.vjp
         for i, parent in enumerate(node.inputs):
             if type(parent) is not Tensor or parent.level != level:
                 continue
-            g_parent = prim.vjp_rule(i)(g, out, *args, **params)
+            rule = vjp[i] if type(vjp) is tuple else vjp(i)
+            g_parent = rule(g, out, *args, **params)
             shape = args[i].shape
             if g_parent.shape != shape:  # the op broadcast this parent: undo it (sum_to)
                 g_parent = _ops.sum_to(g_parent, shape)
@@ -170,7 +273,7 @@ def local_derivatives(node):
     if int(np.prod(node.shape)) != 1:
         raise InputError(f"local_derivatives: node '{node.op}' has shape {node.shape}; edge "
                          "labels need scalar nodes")
-    args, level = _unboxed(node), node.level
+    args, level = node.args, node.level
     one = np.ones(node.shape, dtype=node.dtype)
     result = []
     for i, parent in enumerate(node.inputs):
@@ -180,4 +283,6 @@ def local_derivatives(node):
     return tuple(result)
 
 
-from chainrule import ops as _ops  # noqa: E402  (ops builds on Tensor and this module)
+# Imported last: tensor.py and ops.py build on the names above (any import order works).
+from chainrule import ops as _ops  # noqa: E402
+from chainrule.tensor import Tensor  # noqa: E402

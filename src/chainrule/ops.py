@@ -7,8 +7,8 @@ the output pulled back to that argument (reverse mode, BP2's ``δ^l = (δ^{l+1} 
 the tangent ``t`` of that argument pushed forward to the output (forward mode). Rules are
 written with these very ops, so they can be differentiated again (``hessian``, ``grad(grad)``).
 
-Rules may return a result with the broadcast shape of the op; ``graph.backward`` and
-``apply`` (below) un-broadcast and broadcast it in one place each (``sum_to``/``broadcast_to``).
+Rules may return a result with the broadcast shape of the op; graph.py un-broadcasts cotangents
+(``sum_to``) and broadcasts tangents (``broadcast_to``), each in one place.
 Shape ops (reshape, getitem, matmul, ...) are rows of the same table, in ``ops_shape.py``.
 
 >>> import chainrule as cr
@@ -23,17 +23,8 @@ import math
 
 import numpy as np
 
-from chainrule import graph as _graph
-from chainrule.errors import InputError
+from chainrule.graph import _EMPTY, MissingJvpRule, _dtype, _shape, apply
 from chainrule.tensor import Tensor
-
-
-class MissingJvpRule(InputError):
-    """Forward mode reached a primitive that was given no jvp rule."""
-
-
-_EMPTY: dict = {}  # shared "no parameters" (never mutated)
-_new = object.__new__
 
 
 class Primitive:
@@ -55,99 +46,7 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
-def _make(value, level, prim=None, inputs=None, params=None, tangent=None):
-    node = _new(Tensor)
-    node.value, node.level, node.prim, node.inputs = value, level, prim, inputs
-    node.params, node.tangent, node.grad = params, tangent, None
-    return node
-
-
-def apply(prim, args, params):
-    """Run ``prim`` on ``args`` (arrays, scalars or tensors) and record what is watched.
-
-    With no tensor among the args this is just ``prim.forward`` (how rules run on plain arrays,
-    fast). Otherwise the highest level among the args is peeled off, the op is applied one
-    level down, and the result is boxed again at that level: a graph node (reverse mode) or a
-    value with its tangent pushed forward by the jvp rules (forward mode).
-    """
-    level = -2
-    for a in args:
-        if type(a) is Tensor and a.level > level:
-            level = a.level
-    if level == -2:
-        return _forward(prim, args, params)
-    if level == -1 or (level == 0 and not _graph.STATE.grad_enabled):
-        return _make(_lift(prim, args, params, level), -1)
-    return _lift(prim, args, params, level)
-
-
-def _lift(prim, args, params, level):
-    unboxed, below, top = [], -2, None
-    no_grad0 = not _graph.STATE.grad_enabled
-    for a in args:
-        if type(a) is Tensor:
-            if a.level == level:
-                top = a
-                a = a.value
-            elif a.level == -1 or (a.level == 0 and no_grad0):
-                a = a.numpy()
-            if type(a) is Tensor and a.level > below:
-                below = a.level
-        unboxed.append(a)
-    out = _forward(prim, unboxed, params) if below == -2 else _lift(prim, unboxed, params, below)
-    if top is None or level < 0 or (level == 0 and no_grad0):
-        return out
-    if top.tangent is None:
-        return _make(out, level, prim, args, params)
-    return _make(out, level, tangent=_push_tangent(prim, args, unboxed, out, params, level))
-
-
-def _forward(prim, args, params):
-    try:
-        return prim.forward(*args, **params)
-    except (ValueError, IndexError) as e:
-        raise InputError(_shape_message(prim, args, e)) from None
-
-
-def _shape_message(prim, args, error):
-    shapes = [_shape(a) for a in args if isinstance(a, np.ndarray | np.generic | Tensor)]
-    if len(shapes) >= 2:
-        listed = ", ".join(map(str, shapes[:-1])) + f" and {shapes[-1]}"
-        return f"{prim.name}: shapes {listed} do not {prim.verb}"
-    shown = f" (shape {shapes[0]})" if shapes else ""
-    return f"{prim.name}: {error}{shown}"
-
-
-def _push_tangent(prim, args, unboxed, out, params, level):
-    """Forward mode: the output's tangent from the inputs' tangents (jvp rules), one pass."""
-    jvp = prim.jvp
-    if jvp is None:
-        raise MissingJvpRule(f"{prim.name}: forward mode needs a jvp rule, and this primitive has "
-                         "none (give cr.primitive(forward, vjp, jvp=...))")
-    if type(jvp) is tuple:
-        tangent = None
-        for i, a in enumerate(args):
-            if type(a) is Tensor and a.level == level:
-                part = jvp[i](a.tangent, out, *unboxed, **params)
-                tangent = part if tangent is None else tangent + part
-    else:
-        tangents = [a.tangent if type(a) is Tensor and a.level == level
-                    else np.zeros(_shape(u), _dtype(u)) for a, u in zip(args, unboxed)]
-        tangent = jvp(tangents, out, *unboxed, **params)
-    if _shape(tangent) != _shape(out):  # an input broadcast by the op: its tangent is too
-        tangent = broadcast_to(tangent, _shape(out))
-    return tangent
-
-
 # -- small helpers used by the rules -------------------------------------------------------------
-def _shape(x):
-    return getattr(x, "shape", ())
-
-
-def _dtype(x):
-    return getattr(x, "dtype", np.dtype(np.float64))
-
-
 def _raw(x):
     """The plain array inside ``x``: for locally constant factors (masks, signs, weights)."""
     while type(x) is Tensor:
@@ -301,111 +200,206 @@ def _axis(axis):
     return tuple(axis) if isinstance(axis, list) else axis
 
 
-# -- the public functions ------------------------------------------------------------------------
+# -- the public functions -----------------------------------------------------------------------
 def add(x, y):
+    """``x + y``, broadcasting like NumPy.
+    >>> add(np.ones(2), 1.0)
+    array([2., 2.])
+    """
     return apply(ADD, (x, y), _EMPTY)
 
 
 def sub(x, y):
+    """``x - y``.
+    >>> sub(3.0, np.array([1.0, 2.0]))
+    array([2., 1.])
+    """
     return apply(SUB, (x, y), _EMPTY)
 
 
 def mul(x, y):
+    """``x * y`` elementwise.
+    >>> mul(np.array([1.0, 2.0]), 3.0)
+    array([3., 6.])
+    """
     return apply(MUL, (x, y), _EMPTY)
 
 
 def div(x, y):
+    """``x / y``.
+    >>> div(1.0, np.array([2.0, 4.0]))
+    array([0.5 , 0.25])
+    """
     return apply(DIV, (x, y), _EMPTY)
 
 
 def pow(x, y):
-    """``x ** y``; the exponent may be a tensor too (d/dy = x**y ln x for x > 0)."""
+    """``x ** y``; the exponent may be differentiated too (d/dy = x**y ln x, for x > 0).
+    >>> import chainrule as cr
+    >>> cr.grad(pow, argnums=(0, 1))(2.0, 3.0)  # (3 x^2, x^3 ln x)
+    (array(12.), array(5.54517744))
+    """
     return apply(POW, (x, y), _EMPTY)
 
 
 def neg(x):
+    """``-x``.
+    >>> neg(np.array([1.0, -2.0]))
+    array([-1.,  2.])
+    """
     return apply(NEG, (x,), _EMPTY)
 
 
 def exp(x):
-    """e**x elementwise. >>> exp(0.0)  # doctest: +SKIP"""
+    """e**x elementwise (its derivative is itself).
+    >>> exp(np.array([0.0, 1.0]))
+    array([1.        , 2.71828183])
+    """
     return apply(EXP, (x,), _EMPTY)
 
 
 def log(x):
+    """Natural logarithm (d/dx = 1/x).
+    >>> log(np.array([1.0, np.e]))
+    array([0., 1.])
+    """
     return apply(LOG, (x,), _EMPTY)
 
 
 def sqrt(x):
+    """Square root (d/dx = 1 / (2 sqrt x)).
+    >>> sqrt(np.array([4.0, 9.0]))
+    array([2., 3.])
+    """
     return apply(SQRT, (x,), _EMPTY)
 
 
 def sin(x):
+    """Sine (d/dx = cos x).
+    >>> sin(np.array([0.0, np.pi / 2]))
+    array([0., 1.])
+    """
     return apply(SIN, (x,), _EMPTY)
 
 
 def cos(x):
+    """Cosine (d/dx = -sin x).
+    >>> cos(np.array([0.0, np.pi]))
+    array([ 1., -1.])
+    """
     return apply(COS, (x,), _EMPTY)
 
 
 def abs(x):
+    """|x| (d/dx = sign x, taken as 0 at 0).
+    >>> abs(np.array([-2.0, 3.0]))
+    array([2., 3.])
+    """
     return apply(ABS, (x,), _EMPTY)
 
 
 def tanh(x):
+    """Hyperbolic tangent (d/dx = 1 - tanh² x).
+    >>> tanh(np.array([0.0]))
+    array([0.])
+    """
     return apply(TANH, (x,), _EMPTY)
 
 
 def sigmoid(x):
-    """The logistic function σ(z) = 1 / (1 + e^-z), stable for large |z|."""
+    """The logistic function σ(z) = 1 / (1 + e^-z), stable for large |z|; σ' = σ(1 - σ).
+    >>> sigmoid(np.array([0.0, 1000.0, -1000.0]))
+    array([0.5, 1. , 0. ])
+    """
     return apply(SIGMOID, (x,), _EMPTY)
 
 
 def relu(x):
+    """max(x, 0) (derivative 1 for x > 0, else 0).
+    >>> relu(np.array([-1.0, 2.0]))
+    array([0., 2.])
+    """
     return apply(RELU, (x,), _EMPTY)
 
 
 def leaky_relu(x, slope=0.01):
+    """x for x > 0, else ``slope * x``.
+    >>> leaky_relu(np.array([-1.0, 2.0]), slope=0.1)
+    array([-0.1,  2. ])
+    """
     return apply(LEAKY_RELU, (x,), {"slope": slope})
 
 
 def maximum(x, y):
-    """Elementwise maximum; at ties x and y share the gradient equally."""
+    """Elementwise maximum; at ties x and y share the gradient equally.
+    >>> maximum(np.array([1.0, 5.0]), 2.0)
+    array([2., 5.])
+    """
     return apply(MAXIMUM, (x, y), _EMPTY)
 
 
 def minimum(x, y):
-    """Elementwise minimum; at ties x and y share the gradient equally."""
+    """Elementwise minimum; at ties x and y share the gradient equally.
+    >>> minimum(np.array([1.0, 5.0]), 2.0)
+    array([1., 2.])
+    """
     return apply(MINIMUM, (x, y), _EMPTY)
 
 
 def where(condition, x, y):
-    """``x`` where ``condition`` holds, else ``y`` (the condition is not differentiated)."""
+    """``x`` where ``condition`` holds, else ``y`` (the condition is not differentiated).
+    >>> where(np.array([True, False]), 1.0, np.array([5.0, 6.0]))
+    array([1., 6.])
+    """
     return apply(WHERE, (np.asarray(_raw(condition), dtype=bool), x, y), _EMPTY)
 
 
 def clip(x, lo, hi):
+    """``x`` limited to [lo, hi]; the gradient passes inside (ends included), 0 outside.
+    >>> clip(np.array([-2.0, 0.5, 2.0]), -1.0, 1.0)
+    array([-1. ,  0.5,  1. ])
+    """
     return apply(CLIP, (x,), {"lo": _raw(lo), "hi": _raw(hi)})
 
 
 def sum(x, axis=None, keepdims=False):
+    """Sum over ``axis`` (all axes by default).
+    >>> sum(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=0)
+    array([4., 6.])
+    """
     return apply(SUM, (x,), {"axis": _axis(axis), "keepdims": keepdims})
 
 
 def mean(x, axis=None, keepdims=False):
+    """Mean over ``axis`` (all axes by default).
+    >>> mean(np.array([[1.0, 2.0], [3.0, 4.0]]), axis=1)
+    array([1.5, 3.5])
+    """
     return apply(MEAN, (x,), {"axis": _axis(axis), "keepdims": keepdims})
 
 
 def max(x, axis=None, keepdims=False):
-    """Maximum over ``axis``; when several entries tie for it they share the gradient evenly."""
+    """Maximum over ``axis``; entries that tie for the maximum share its gradient evenly.
+    >>> import chainrule as cr
+    >>> cr.grad(max)(np.array([1.0, 3.0, 3.0]))
+    array([0. , 0.5, 0.5])
+    """
     return apply(MAX, (x,), {"axis": _axis(axis), "keepdims": keepdims})
 
 
 def softmax(x, axis=-1):
+    """exp(x) / Σ exp(x) along ``axis``, computed without overflow.
+    >>> softmax(np.array([0.0, np.log(3.0)]))
+    array([0.25, 0.75])
+    """
     return apply(SOFTMAX, (x,), {"axis": axis})
 
 
 def log_softmax(x, axis=-1):
+    """log softmax(x) along ``axis``: x - max - log Σ exp(x - max), stable.
+    >>> log_softmax(np.array([1000.0, 1000.0]))
+    array([-0.69314718, -0.69314718])
+    """
     return apply(LOG_SOFTMAX, (x,), {"axis": axis})
 
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule.errors import InputError
-from chainrule.ops import _EMPTY, Primitive, _raw, _shape, apply
+from chainrule.graph import _EMPTY, _shape, apply
+from chainrule.ops import Primitive, _raw
 
 
 def _sum_to_forward(x, shape):
@@ -116,26 +117,43 @@ MATMUL = Primitive("matmul", np.matmul,  # NumPy's semantics: 1-d operands, batc
 
 # -- the public functions ------------------------------------------------------------------------
 def sum_to(x, shape):
-    """Sum ``x`` down to ``shape`` (undoes broadcasting; used by the backward pass)."""
+    """Sum ``x`` down to ``shape``: undoes broadcasting (the backward pass's one place for it).
+    >>> sum_to(np.ones((3, 2)), (2,))
+    array([3., 3.])
+    """
     return apply(SUM_TO, (x,), {"shape": tuple(shape)})
 
 
 def broadcast_to(x, shape):
+    """``x`` repeated to ``shape`` (NumPy broadcasting); the transpose of ``sum_to``.
+    >>> broadcast_to(np.array([1.0, 2.0]), (2, 2))
+    array([[1., 2.],
+           [1., 2.]])
+    """
     return apply(BROADCAST_TO, (x,), {"shape": tuple(shape)})
 
 
 def reshape(x, shape):
-    """``x`` with a new shape (one entry may be -1). >>> reshape(np.arange(6.0), (2, 3)).shape
-    (2, 3)"""
+    """``x`` with a new shape (one entry may be -1).
+    >>> reshape(np.arange(6.0), (2, -1)).shape
+    (2, 3)
+    """
     return apply(RESHAPE, (x,), {"shape": tuple(shape) if isinstance(shape, list) else shape})
 
 
 def transpose(x, axes=None):
+    """Permute the axes (reverse them by default), like ``np.transpose``.
+    >>> transpose(np.zeros((2, 3, 4)), (1, 0, 2)).shape
+    (3, 2, 4)
+    """
     return apply(TRANSPOSE, (x,), {"axes": None if axes is None else tuple(axes)})
 
 
 def getitem(x, index):
-    """``x[index]``: basic and advanced indexing; repeated indices accumulate their gradients."""
+    """``x[index]``: basic and advanced indexing; repeated indices accumulate their gradients.
+    >>> getitem(np.array([1.0, 2.0, 3.0]), [2, 0, 2])
+    array([3., 1., 3.])
+    """
     index = tuple(_raw(i) for i in index) if isinstance(index, tuple) else _raw(index)
     return apply(GETITEM, (x,), {"index": index})
 
@@ -145,17 +163,26 @@ def _scatter(g, shape, index):
 
 
 def concatenate(xs, axis=0):
-    """Join a sequence of arrays along an existing axis (like ``np.concatenate``)."""
+    """Join a sequence of arrays along an existing axis (like ``np.concatenate``).
+    >>> concatenate([np.zeros(2), np.ones(1)])
+    array([0., 0., 1.])
+    """
     return apply(CONCATENATE, tuple(xs), {"axis": axis})
 
 
 def stack(xs, axis=0):
-    """Join a sequence of same-shape arrays along a new axis (like ``np.stack``)."""
+    """Join a sequence of same-shape arrays along a new axis (like ``np.stack``).
+    >>> stack([np.zeros(2), np.ones(2)], axis=1).shape
+    (2, 2)
+    """
     return apply(STACK, tuple(xs), {"axis": axis})
 
 
 def matmul(x, y):
-    """Matrix product with NumPy's rules (1-d vectors, broadcast batches), the ``@`` operator."""
+    """Matrix product with NumPy's rules (1-d vectors, broadcast batches), the ``@`` operator.
+    >>> matmul(np.ones((5, 2, 3)), np.ones(3)).shape
+    (5, 2)
+    """
     return apply(MATMUL, (x, y), _EMPTY)
 
 

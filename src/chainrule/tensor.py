@@ -16,9 +16,10 @@ How nesting works (the "boxes" of HIPS autograd and JAX). Every transformation (
 constants have level -1. A tensor at level L holds in ``value`` its primal *one level down*:
 a NumPy array, or a tensor of a lower level when an outer transformation is also watching.
 Each level only ever looks at its own tensors, so ``jacfwd(jacrev(f))`` cannot confuse the
-perturbations of its two levels. A tensor is a reverse-mode node (``tangent is None``; it
-records ``prim``, ``inputs`` and ``params``) or a forward-mode dual number (``tangent`` holds
-its directional derivative, pushed along as the value is computed).
+perturbations of its two levels. A tensor is a reverse-mode node (``tangent is None``) or a
+forward-mode dual number (``tangent`` holds its directional derivative, pushed along as the
+value is computed). A node records ``prim``, ``params``, its ``inputs`` (its arguments as
+given) and ``args`` (the same one level down: what its rules work on).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from chainrule.errors import InputError
 class Tensor:
     """A node: ``value`` (the primal), ``level``, the op that made it and its ``inputs``."""
 
-    __slots__ = ("value", "level", "prim", "inputs", "params", "tangent", "grad")
+    __slots__ = ("value", "level", "prim", "inputs", "args", "params", "tangent", "grad")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to the Tensor's reflected operator
     __array_ufunc__ = None  # ... and NumPy ufuncs refuse Tensors instead of silently dropping them
 
@@ -41,7 +42,7 @@ class Tensor:
         value = data if isinstance(data, np.ndarray | np.generic) else _from_python(data)
         self.value = value
         self.level = 0 if requires_grad else -1
-        self.prim = self.inputs = self.params = self.tangent = self.grad = None
+        self.prim = self.inputs = self.args = self.params = self.tangent = self.grad = None
         if requires_grad and value.dtype.kind not in "fc":
             raise InputError(f"tensor: requires_grad needs a float array, got dtype {value.dtype}")
 
@@ -105,6 +106,9 @@ class Tensor:
 
     def __len__(self):
         return len(self.value)
+
+    def __iter__(self):  # rows, each a tensor (indexing past the end is an InputError)
+        return (self[i] for i in range(len(self)))
 
     def __float__(self):
         return float(self.numpy())

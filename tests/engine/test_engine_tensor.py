@@ -57,6 +57,8 @@ def test_matmul_neg_abs_and_methods():
     assert np.allclose(tA[[0, 0]].numpy(), A[[0, 0]])
     assert np.allclose(tA.exp().numpy(), np.exp(A)) and len(tA) == 2
     assert float(cr.tensor(2.5)) == 2.5 and cr.tensor(2.5).item() == 2.5
+    rows = list(tA)
+    assert len(rows) == 2 and np.array_equal(rows[1].numpy(), A[1])
 
 
 def test_comparisons_return_plain_boolean_arrays():
