@@ -39,12 +39,11 @@ _UNARY_MINUS = 30  # between * / and **: -a**2 == -(a**2), -a*b == (-a)*b
 
 _NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_OPERATOR = re.compile(r"\*\*|[-+*/()]")
+_OPERATOR = re.compile(r"\*\*|[-+*/(),]")  # "," only to say that functions take one argument
 _SPACE = re.compile(r"[ \t]+")
 _HINTS = {"^": " (use ** for powers)", "_": " (names start with a letter)",
           "'": " (strings are not expressions)", '"': " (strings are not expressions)",
-          ".": " (no attribute access)", ",": " (functions take one argument)",
-          "[": " (no indexing)"}
+          ".": " (no attribute access)", "[": " (no indexing)"}
 
 
 # -- the syntax tree ---------------------------------------------------------------------------
@@ -189,6 +188,8 @@ class _Parser:
     def parenthesised(self, opening):
         self.enter(opening.column)
         inner = self.expression()
+        if self.token.text == ",":
+            raise InputError(self.unexpected(self.token) + " (functions take one argument)")
         if self.token.text != ")":
             raise InputError(self.unexpected(self.token)
                              + f" (the '(' at column {opening.column} is not closed)")
@@ -310,8 +311,9 @@ def evaluate(tree, values: dict, functions: dict | None = None):
 
     ``functions`` maps each name in :data:`FUNCTIONS` to a callable (default: NumPy's);
     passing chainrule's ops evaluates on tensors and so records a computational graph.
-    Numbers become ``np.float64`` so that overflow gives inf (checked by the caller), not
-    an exception. Iterative, so deep trees cannot overflow the stack.
+    Numbers (and plain Python numbers in ``values``) become ``np.float64`` so that overflow,
+    division by zero and negative bases give inf or nan (checked by the caller), not an
+    exception or a complex number. Iterative, so deep trees cannot overflow the stack.
 
     >>> float(evaluate(parse("sqrt(x) * 2"), {"x": 9.0}))
     6.0
@@ -326,7 +328,8 @@ def evaluate(tree, values: dict, functions: dict | None = None):
         if isinstance(node, Number):
             return np.float64(node.value)
         if isinstance(node, Name):
-            return values[node.name]
+            value = values[node.name]
+            return np.float64(value) if isinstance(value, int | float) else value
         if isinstance(node, Negate):
             return -args[0]
         if isinstance(node, Call):
