@@ -63,6 +63,7 @@ def test_csv_options(tmp_path):
     ("1,,0\n", r"d.csv:1:2: empty cell"),
     ("1,2,\n", r"d.csv:1:3: empty cell"),
     ("7\n8\n", r"d.csv: only the label column, no feature columns"),
+    ("# data\na,b,label\n1,2\n", r"d.csv:2: the header has 3 columns but line 3 has 2"),
     (b"1,2,0\n3,\xff,1\n", r"d.csv:2: not UTF-8 text \(byte 0xff\)"),
 ])
 def test_csv_errors_name_the_place(tmp_path, text, message):
@@ -107,18 +108,23 @@ def test_label_cell_is_a_class_number_or_an_error(tmp_path, label):
 
 
 def check_csv_outcome(path):
-    """The fuzzing property: finite float64 features and int64 labels >= 0, or InputError."""
-    try:
-        X, y = load_csv(path)
-    except InputError as e:
-        assert "\n" not in str(e)
-        return
-    assert X.dtype == np.float64 and X.ndim == 2 and X.shape[1] >= 1 and np.isfinite(X).all()
-    assert y.dtype == np.int64 and y.shape == (len(X),) and (y >= 0).all()
+    """The fuzzing property: finite float64 features and int64 labels >= 0, or InputError
+    (for the last, the first and a named label column)."""
+    for column in (-1, 0, "label"):
+        try:
+            X, y = load_csv(path, label_column=column)
+        except InputError as e:
+            assert "\n" not in str(e)
+            continue
+        assert X.dtype == np.float64 and X.ndim == 2 and X.shape[1] >= 1
+        assert np.isfinite(X).all()
+        assert y.dtype == np.int64 and y.shape == (len(X),) and (y >= 0).all()
 
 
 @FUZZ
-@given(st.text(alphabet="0123456789.,-+e \n\r\t#\"naifx", max_size=80))
+@given(st.text(alphabet="0123456789.,-+e \n\r\t#\"naifx", max_size=80)
+       | st.lists(st.sampled_from(["label", "a", "1", "2.5", ",", "\n", "nan", "", " "]))
+       .map("".join))
 def test_fuzz_csv_text(tmp_path, text):
     check_csv_outcome(write(tmp_path, text))
 

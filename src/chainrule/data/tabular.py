@@ -102,16 +102,19 @@ def load_csv(path, label_column: int | str | None = -1, header="auto", delimiter
     if not rows:
         raise InputError(f"{path}: empty file (no rows)")
     names = None
-    first = rows[0][1]
+    header_line, first = rows[0]
     if header is True or (header == "auto" and all(_number(c) is None for c in first)):
         names = [c.strip().strip('"').strip() for c in first]
         rows = rows[1:]
         if not rows:
             raise InputError(f"{path}: a header line but no data rows")
     values = _matrix(path, rows, delimiter, header_removed=names is not None)
+    width = values.shape[1]
+    if names is not None and len(names) != width:
+        raise InputError(f"{path}:{header_line}: the header has {len(names)} columns but line "
+                         f"{rows[0][0]} has {width}")
     if label_column is None:
         return values, None
-    width = values.shape[1]
     if isinstance(label_column, str):
         if names is None or label_column not in names:
             found = f"columns are {names}" if names else "the file has no header"
@@ -126,8 +129,9 @@ def load_csv(path, label_column: int | str | None = -1, header="auto", delimiter
     if width < 2:
         raise InputError(f"{path}: only the label column, no feature columns")
     labels = values[:, column]
-    for i in np.flatnonzero((labels != np.round(labels)) | (labels < 0) | (labels > MAX_LABEL))[:1]:
-        line, cells = rows[i]
+    bad = np.flatnonzero((labels != np.round(labels)) | (labels < 0) | (labels > MAX_LABEL))
+    if bad.size:
+        line, cells = rows[bad[0]]
         raise InputError(f"{path}:{line}:{column + 1}: label {cells[column].strip()!r} is not "
                          "a class number (expected an integer >= 0)")
     return np.delete(values, column, axis=1), labels.astype(np.int64)
