@@ -1,0 +1,111 @@
+"""Plots are valid PNGs of the promised pixel size, written atomically, with clear refusals."""
+
+import struct
+import sys
+import zlib
+
+import numpy as np
+import pytest
+
+from chainrule import plots
+from chainrule.errors import InputError, RunFailed
+
+pytest.importorskip("matplotlib")
+
+
+def png_size(path):
+    """(width, height) from a PNG's IHDR chunk, after checking the signature and chunk CRC."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    length, kind = struct.unpack(">I4s", data[8:16])
+    assert kind == b"IHDR" and length == 13
+    body, crc = data[16:29], struct.unpack(">I", data[29:33])[0]
+    assert zlib.crc32(b"IHDR" + body) == crc
+    assert data[-12:] == b"\x00\x00\x00\x00IEND\xaeB`\x82"
+    return struct.unpack(">II", body[:8])
+
+
+def expected(kind):
+    w, h = plots.SIZES[kind]
+    return round(w * plots.DPI), round(h * plots.DPI)
+
+
+def _no_temp_files(directory):
+    return [p.name for p in directory.iterdir() if p.name.endswith(".tmp")] == []
+
+
+HISTORY = {"train_cost": [1.2, 0.8, 0.5], "val_cost": [1.3, 0.9, 0.6],
+           "train_accuracy": [0.6, 0.8, 0.9], "val_accuracy": [0.55, 0.75, 0.85]}
+
+
+@pytest.mark.parametrize("history", [
+    HISTORY,
+    [dict(zip(HISTORY, values)) for values in zip(*HISTORY.values())],  # per-epoch records
+    {"epochs": [{"epoch": 1, "cost": 1.0}, {"epoch": 2, "cost": 0.5}]},
+])
+def test_learning_curves(tmp_path, history):
+    path = tmp_path / "curves.png"
+    plots.learning_curves(history, path)
+    assert png_size(path) == expected("learning_curves")
+    assert _no_temp_files(tmp_path)
+
+
+def test_confusion_matrix(tmp_path):
+    y = np.array([0, 1, 2, 2, 1, 0, 9])
+    plots.confusion_matrix(y, np.array([0, 2, 2, 2, 1, 0, 3]), tmp_path / "c.png")
+    assert png_size(tmp_path / "c.png") == expected("confusion_matrix")
+
+
+def test_weight_images_and_misclassified(tmp_path):
+    rng = np.random.default_rng(0)
+    plots.weight_images(rng.normal(size=(25, 64)), tmp_path / "w.png")
+    assert png_size(tmp_path / "w.png") == expected("weight_images")
+    X = rng.random((30, 12))
+    y = rng.integers(0, 3, 30)
+    plots.misclassified(X, y, (y + 1) % 3, tmp_path / "m.png", shape=(3, 4))
+    assert png_size(tmp_path / "m.png") == expected("misclassified")
+    plots.misclassified(X, y, y, tmp_path / "none.png", shape=(4, 3))  # nothing wrong: a note
+    assert png_size(tmp_path / "none.png") == expected("misclassified")
+
+
+def test_mosaic_is_ex4_display_data():
+    # two 2x2 images scaled by their largest |w|, padded with -1 (black) between them
+    mosaic = plots._mosaic(np.array([[1.0, -2.0, 0.0, 2.0], [3.0, 0.0, 0.0, 0.0]]), (2, 2))
+    assert mosaic.shape == (1 + 2 + 1, 1 + 2 * (2 + 1))
+    np.testing.assert_array_equal(mosaic[1:3, 1:3], [[0.5, -1.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(mosaic[1:3, 4:6], [[1.0, 0.0], [0.0, 0.0]])
+    assert (mosaic[0] == -1).all() and (mosaic[:, 3] == -1).all()
+
+
+def test_svg_by_file_name(tmp_path):
+    plots.confusion_matrix([0, 1], [1, 1], tmp_path / "c.svg")
+    assert b"<svg" in (tmp_path / "c.svg").read_bytes()[:2000]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda p: plots.learning_curves({"epoch": [1, 2]}, p), "no per-epoch cost or accuracy"),
+    (lambda p: plots.learning_curves(HISTORY, p.with_suffix(".gif")), "must end in .png"),
+    (lambda p: plots.learning_curves(HISTORY, p.parent / "no" / "c.png"), "does not exist"),
+    (lambda p: plots.confusion_matrix([0, 1], [0], p), "2 true labels but 1 predictions"),
+    (lambda p: plots.confusion_matrix([0.5, 1], [0, 1], p), "class labels"),
+    (lambda p: plots.weight_images(np.ones((3, 10)), p), "10 features are not a square image"),
+    (lambda p: plots.weight_images(np.ones(9), p), "2-d matrix"),
+    (lambda p: plots.misclassified(np.ones((2, 4)), [0, 1], [1], p), "one row each"),
+])
+def test_bad_input_is_refused(tmp_path, call, message):
+    with pytest.raises(InputError, match=message):
+        call(tmp_path / "plot.png")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_matplotlib_is_a_clear_message(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # import now fails
+    with pytest.raises(RunFailed, match=r"plots need matplotlib: pip install 'chainrule\[plots\]'"):
+        plots.learning_curves(HISTORY, tmp_path / "c.png")
+
+
+def test_importing_plots_does_not_import_matplotlib():
+    import subprocess
+    code = "import chainrule.plots, sys; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
