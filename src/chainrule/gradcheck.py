@@ -96,6 +96,9 @@ def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, modes=MODES):
         raise InputError(f"gradcheck: modes must be chosen from {MODES}, got {modes!r}")
     if not inputs:
         raise InputError("gradcheck: give at least one input array")
+    if not (eps > 0 and atol >= 0 and rtol >= 0):
+        raise InputError(f"gradcheck: need eps > 0, atol >= 0, rtol >= 0 (got eps={eps}, "
+                         f"atol={atol}, rtol={rtol})")
     xs = [_as_float64(x, i) for i, x in enumerate(inputs)]
     argnums = tuple(range(len(xs)))
     numeric = [numeric_jacobian(f, xs, i, eps) for i in argnums]

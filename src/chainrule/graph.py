@@ -138,12 +138,13 @@ def _forward(prim, args, params):
 
 
 def _shape_message(prim, args, error):
+    """One line for a failed forward: the op, the shapes, and what went wrong."""
     shapes = [_shape(a) for a in args if isinstance(a, np.ndarray | np.generic | Tensor)]
-    if len(shapes) >= 2:
+    if len(shapes) >= 2 and prim.verb and not isinstance(error, np.exceptions.AxisError):
         listed = ", ".join(map(str, shapes[:-1])) + f" and {shapes[-1]}"
         return f"{prim.name}: shapes {listed} do not {prim.verb}"
-    shown = f" (shape {shapes[0]})" if shapes else ""
-    return f"{prim.name}: {error}{shown}"
+    shown = f" (shape{'s' if len(shapes) > 1 else ''} {', '.join(map(str, shapes))})"
+    return f"{prim.name}: {error}{shown if shapes else ''}"
 
 
 def _push_tangent(prim, args, unboxed, out, params, level):

@@ -215,7 +215,7 @@ def primitive(forward, vjp, jvp=None, name=None):
             return cotangents[i]
         return rule
 
-    prim = Primitive(name, array_forward, vjp_rule, jvp)
+    prim = Primitive(name, array_forward, vjp_rule, jvp, verb=None)
 
     def op(*xs):
         return apply(prim, xs, _EMPTY)

@@ -114,6 +114,15 @@ def test_shape_errors_name_the_op_and_both_shapes():
         cr.concatenate([np.ones((2, 3)), cr.tensor(np.ones((2, 4)))])
     with pytest.raises(InputError, match=r"^reshape: .*\(shape \(6,\)\)"):
         cr.reshape(cr.tensor(np.ones(6)), (4,))
+    with pytest.raises(InputError, match=r"^sum: axis 2 is out of bounds .*\(shape \(2,\)\)"):
+        cr.sum(cr.tensor(np.ones(2)), axis=2)
+    with pytest.raises(InputError, match=r"^getitem: index 5 is out of bounds .*\(shape \(3,\)\)"):
+        cr.tensor(np.ones(3))[5]
+    dot = cr.primitive(np.dot, lambda g, out, a, b: (g * b, g * a), name="dot")
+    with pytest.raises(InputError, match=r"^dot: .*\(shapes \(2,\), \(3,\)\)$"):
+        dot(cr.tensor(np.ones(2)), np.ones(3))
+    with pytest.raises(InputError, match="eps > 0"):
+        cr.gradcheck(cr.exp, np.ones(2), eps=0.0)
 
 
 def test_user_primitive_in_reverse_forward_and_second_order():
