@@ -204,7 +204,7 @@ def misclassified(X, y_true, y_pred, path, shape=None, limit=36) -> None:
         figure.text(0.5, 0.5, "no misclassified examples", ha="center", va="center")
     image_shape = _image_shape(X.shape[1], shape)
     shown = wrong[:limit]
-    cols = max(math.ceil(math.sqrt(len(shown))), 1)
+    cols = max(math.ceil(math.sqrt(len(shown))), 4)  # a few examples stay small
     for i, index in enumerate(shown):
         ax = figure.add_subplot(math.ceil(len(shown) / cols), cols, i + 1)
         ax.imshow(X[index].reshape(image_shape), cmap="gray_r")
