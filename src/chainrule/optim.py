@@ -1,0 +1,319 @@
+"""Optimisers: gradient steps that update the parameter arrays in place, and SciPy's CG/L-BFGS.
+
+``SGD`` is the seeds' rule ``w → w − η ∂C/∂w`` (Nielsen eq. 20-21), with optional momentum
+(Nielsen ch. 3: ``v → μv − η∇C``, ``w → w + v``) and Nesterov's look-ahead; ``Adam`` is Kingma &
+Ba's, with bias correction written as PyTorch does. Each ``step(params, grads)`` changes the
+arrays of ``params`` in place and allocates nothing after the first call. ``CG`` and ``LBFGS``
+hand the unrolled parameter vector (the seeds' thetaVec) to ``scipy.optimize.minimize``, as
+ex4 hands it to fmincg.
+
+>>> import numpy as np
+>>> w = np.array([3.0, -2.0])                  # minimise C(w) = ||w||² / 2, so ∇C = w
+>>> opt = SGD(lr=0.5)
+>>> for _ in range(20):
+...     opt.step([w], [w.copy()])
+>>> bool(np.abs(w).max() < 1e-5)
+True
+
+``state_dict()`` / ``load_state_dict()`` carry everything a resumed run needs (NumPy arrays and
+JSON-able numbers), so training resumed from a checkpoint continues bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from chainrule.errors import InputError
+from chainrule.schedules import schedule_from_config
+
+
+def _number(value, what, low=0.0, high=math.inf, low_open=True, high_open=False):
+    ok = isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool)
+    if ok:
+        value = float(value)
+        ok = (math.isfinite(value) and (value > low if low_open else value >= low)
+              and (value < high if high_open else value <= high))
+    if not ok:
+        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
+        raise InputError(f"{what}: expected a finite number in {lo}{low:g}, {high:g}{hi}, "
+                         f"got {value!r}")
+    return value
+
+
+class Optimizer:
+    """Shared parts: the learning rate η (``lr``), its schedule, config and state round trips."""
+
+    name = "optimizer"
+    uses_scipy = False
+
+    def __init__(self, lr, schedule=None):
+        self.base_lr = _number(lr, "lr")
+        self.lr = self.base_lr
+        if schedule is not None and not callable(schedule):
+            raise InputError(f"schedule: expected a schedule from chainrule.schedules, got "
+                             f"{schedule!r}")
+        self.schedule = schedule
+        self._buffers = None  # per-parameter arrays, made on the first step
+
+    def start_epoch(self, epoch, history):
+        """Set η for the epoch about to run (``epoch`` = epochs already done) from the schedule."""
+        if self.schedule is not None:
+            self.lr = float(self.schedule(epoch, self.base_lr, history))
+        return self.lr
+
+    def _hyperparams(self):
+        return {"lr": self.base_lr}
+
+    def config(self):
+        """JSON description: name, hyper-parameters and the schedule's config."""
+        schedule = None if self.schedule is None else self.schedule.config()
+        return {"name": self.name, **self._hyperparams(), "schedule": schedule}
+
+    def __repr__(self):
+        settings = ", ".join(f"{k}={v!r}" for k, v in self._hyperparams().items())
+        if self.schedule is not None:
+            settings += f", schedule={self.schedule.name}"
+        return f"{type(self).__name__}({settings})"
+
+    def _make_buffers(self, params, count):
+        self._buffers = [[np.zeros_like(p) for p in params] for _ in range(count)]
+        self._scratch = [np.empty_like(p) for p in params]
+
+    # state: arrays per parameter (named lists) plus JSON-able scalars
+    _array_names: tuple = ()
+
+    def state_dict(self):
+        """{"lr": η now, "step": t, <name>: [arrays per parameter] ...}; arrays are copies."""
+        state = {"lr": self.lr, "step": getattr(self, "t", 0)}
+        for i, key in enumerate(self._array_names):
+            state[key] = [] if self._buffers is None else [b.copy() for b in self._buffers[i]]
+        return state
+
+    def load_state_dict(self, state, params=None):
+        """Restore :meth:`state_dict` output; with ``params``, check each array's shape/dtype."""
+        if not isinstance(state, dict):
+            raise InputError("optimizer state: expected a dict")
+        self.lr = _number(state.get("lr"), "optimizer state lr")
+        step = state.get("step", 0)
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise InputError(f"optimizer state step: expected an integer >= 0, got {step!r}")
+        self.t = step
+        lists = [state.get(key, []) for key in self._array_names]
+        if not self._array_names or all(len(a) == 0 for a in lists):
+            self._buffers = None
+            return
+        for key, arrays in zip(self._array_names, lists):
+            if params is not None and len(arrays) != len(params):
+                raise InputError(f"optimizer state {key}: {len(arrays)} arrays for "
+                                 f"{len(params)} parameters")
+            for i, a in enumerate(arrays):
+                if params is not None and (a.shape != params[i].shape
+                                           or a.dtype != params[i].dtype):
+                    raise InputError(f"optimizer state {key}[{i}]: shape {a.shape} {a.dtype}, "
+                                     f"expected {params[i].shape} {params[i].dtype}")
+        self._buffers = [[np.array(a) for a in arrays] for arrays in lists]
+        self._scratch = [np.empty_like(a) for a in self._buffers[0]]
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent: w → w − η ∂C/∂w (the seeds' update).
+
+    With ``momentum`` μ > 0 (Nielsen ch. 3): v → μv − η∇C, w → w + v. With ``nesterov``, the
+    step uses the look-ahead form w → w + μv' − η∇C (Sutskever et al. 2013, as rewritten by
+    Bengio et al.), v' being the new velocity.
+
+    >>> import numpy as np
+    >>> w, opt = np.array([1.0]), SGD(lr=0.1, momentum=0.9)
+    >>> opt.step([w], [np.array([1.0])]); opt.step([w], [np.array([1.0])]); w    # v = −0.1, −0.19
+    array([0.71])
+    """
+
+    name = "SGD"
+
+    def __init__(self, lr=3.0, momentum=0.0, nesterov=False, schedule=None):
+        super().__init__(lr, schedule)
+        self.momentum = _number(momentum, "momentum", low=0.0, high=1.0, low_open=False,
+                                high_open=True)
+        if not isinstance(nesterov, bool):
+            raise InputError(f"nesterov: expected True or False, got {nesterov!r}")
+        if nesterov and not self.momentum:
+            raise InputError("nesterov: needs momentum > 0")
+        self.nesterov = nesterov
+        self._array_names = ("velocity",) if self.momentum else ()
+
+    def _hyperparams(self):
+        return {"lr": self.base_lr, "momentum": self.momentum, "nesterov": self.nesterov}
+
+    def step(self, params, grads):
+        """Update ``params`` in place from ``grads`` (the gradients of the cost)."""
+        lr = self.lr
+        if not self.momentum:
+            if self._buffers is None:
+                self._make_buffers(params, 0)
+            for p, g, s in zip(params, grads, self._scratch):
+                np.multiply(g, lr, out=s)                 # η ∂C/∂w
+                np.subtract(p, s, out=p)                  # w − η ∂C/∂w
+            return
+        if self._buffers is None:
+            self._make_buffers(params, 1)
+        mu = self.momentum
+        for p, g, v, s in zip(params, grads, self._buffers[0], self._scratch):
+            np.multiply(g, lr, out=s)                     # η∇C
+            v *= mu
+            v -= s                                        # v' = μv − η∇C
+            if self.nesterov:
+                p -= s                                    # w − η∇C ...
+                np.multiply(v, mu, out=s)
+                p += s                                    # ... + μv'
+            else:
+                p += v                                    # w' = w + v'
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015): moving averages m, v of ∇C and (∇C)², bias-corrected.
+
+    m → β1 m + (1 − β1)∇C,  v → β2 v + (1 − β2)(∇C)²,
+    w → w − η/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε)   (PyTorch's arrangement).
+
+    >>> import numpy as np
+    >>> w = np.array([1.0, -1.0])
+    >>> Adam(lr=0.1).step([w], [np.array([5.0, -2.0])]); w      # first step: ≈ η · sign(∇C)
+    array([ 0.9, -0.9])
+    """
+
+    name = "Adam"
+    _array_names = ("m", "v")
+
+    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, schedule=None):
+        super().__init__(lr, schedule)
+        self.beta1 = _number(beta1, "beta1", low=0.0, high=1.0, low_open=False, high_open=True)
+        self.beta2 = _number(beta2, "beta2", low=0.0, high=1.0, low_open=False, high_open=True)
+        self.eps = _number(eps, "eps")
+        self.t = 0
+
+    def _hyperparams(self):
+        return {"lr": self.base_lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+    def step(self, params, grads):
+        """Update ``params`` in place from ``grads``."""
+        if self._buffers is None:
+            self._make_buffers(params, 2)
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        step_size = self.lr / (1 - b1 ** self.t)
+        root_bc2 = math.sqrt(1 - b2 ** self.t)
+        for p, g, m, v, s in zip(params, grads, *self._buffers, self._scratch):
+            m *= b1
+            np.multiply(g, 1 - b1, out=s)
+            m += s                                        # m = β1 m + (1 − β1) g
+            v *= b2
+            np.multiply(g, g, out=s)
+            s *= 1 - b2
+            v += s                                        # v = β2 v + (1 − β2) g²
+            np.sqrt(v, out=s)
+            s /= root_bc2
+            s += self.eps                                 # √v̂ + ε
+            np.divide(m, s, out=s)
+            s *= step_size
+            p -= s
+
+
+class _SciPyMinimizer(Optimizer):
+    """Shared by CG and LBFGS: ``scipy.optimize.minimize`` on the unrolled parameters.
+
+    There is no η and no mini-batch: every iteration uses the whole training set, and
+    ``max_iter`` is the total number of iterations (``epochs``/``batch_size`` of
+    :func:`chainrule.train` are ignored). A resumed run restarts SciPy's search directions
+    from the saved weights, so unlike SGD/Adam it is not bit-identical to an uninterrupted one.
+    """
+
+    uses_scipy = True
+    method = ""
+
+    def __init__(self, max_iter=50, gtol=1e-5):
+        if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) \
+                or max_iter < 1:
+            raise InputError(f"max_iter: expected an integer >= 1, got {max_iter!r}")
+        self.max_iter = int(max_iter)
+        self.gtol = _number(gtol, "gtol")
+        self.base_lr = self.lr = None
+        self.schedule = None
+        self._buffers = None
+        self.t = 0
+
+    def _hyperparams(self):
+        return {"max_iter": self.max_iter, "gtol": self.gtol}
+
+    def config(self):
+        return {"name": self.name, **self._hyperparams()}
+
+    def start_epoch(self, epoch, history):
+        return None
+
+    def step(self, params, grads):
+        raise InputError(f"{self.name} minimises the whole cost with SciPy; use "
+                         f"chainrule.train, not step()")
+
+    def load_state_dict(self, state, params=None):
+        if not isinstance(state, dict):
+            raise InputError("optimizer state: expected a dict")
+        step = state.get("step", 0)
+        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+            raise InputError(f"optimizer state step: expected an integer >= 0, got {step!r}")
+        self.t = step
+
+    def minimize(self, fun, x0, callback, max_iter):
+        """Run SciPy: ``fun(v) -> (cost, gradient)`` in float64, ``callback(v)`` per iteration."""
+        from scipy.optimize import minimize
+
+        return minimize(fun, np.asarray(x0, dtype=np.float64), jac=True, method=self.method,
+                        callback=callback, options={"maxiter": int(max_iter), "gtol": self.gtol})
+
+
+class CG(_SciPyMinimizer):
+    """Nonlinear conjugate gradients (``method="CG"``), the counterpart of ex4's fmincg.
+
+    >>> CG(max_iter=50)
+    CG(max_iter=50, gtol=1e-05)
+    """
+
+    name = "CG"
+    method = "CG"
+
+
+class LBFGS(_SciPyMinimizer):
+    """Limited-memory BFGS (``method="L-BFGS-B"``, no bounds), the counterpart of fminunc.
+
+    >>> LBFGS().max_iter
+    100
+    """
+
+    name = "LBFGS"
+    method = "L-BFGS-B"
+
+    def __init__(self, max_iter=100, gtol=1e-5):
+        super().__init__(max_iter, gtol)
+
+
+OPTIMIZERS = {cls.name: cls for cls in (SGD, Adam, CG, LBFGS)}
+
+
+def optimizer_from_config(config):
+    """Rebuild an optimiser from :meth:`Optimizer.config` (its state comes separately).
+
+    >>> optimizer_from_config(SGD(lr=0.5, momentum=0.9).config())
+    SGD(lr=0.5, momentum=0.9, nesterov=False)
+    """
+    if not isinstance(config, dict) or config.get("name") not in OPTIMIZERS:
+        name = config.get("name") if isinstance(config, dict) else config
+        raise InputError(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {name!r}")
+    kwargs = {k: v for k, v in config.items() if k != "name"}
+    if "schedule" in kwargs:
+        kwargs["schedule"] = schedule_from_config(kwargs["schedule"])
+    try:
+        return OPTIMIZERS[config["name"]](**kwargs)
+    except TypeError:
+        raise InputError(f"optimizer {config['name']!r}: unexpected settings "
+                         f"{sorted(kwargs)}") from None

@@ -1,0 +1,318 @@
+"""``cr.train``: mini-batch gradient descent (or SciPy's CG/L-BFGS) on any trainable model.
+
+Each epoch shuffles the training set with one seeded permutation, walks it in mini-batches of
+``batch_size`` rows, asks the model for ∂C/∂w on each batch (``model.gradients``, BP1-BP4 for a
+:class:`~chainrule.nn.Network`) and lets the optimiser update the parameters in place — the
+seeds' "for each mini-batch: w → w − η/m Σ_x ∇C_x". After each epoch the cost and accuracy on the
+training (and validation) set go into the :class:`~chainrule.callbacks.History`, a NaN/inf
+cost stops the run, callbacks run and the checkpoint file is rewritten atomically.
+
+>>> import numpy as np, chainrule as cr
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(200, 2)); y = (X[:, 0] + X[:, 1] > 0).astype(int)
+>>> net = cr.nn.Network([2, 2], cost="log-likelihood", seed=0)
+>>> history = train(net, X, y, epochs=5, batch_size=10, optimizer=cr.optim.SGD(lr=0.5),
+...                 progress=False)
+>>> len(history), history.train_accuracy[-1] > 0.9
+(5, True)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import sys
+import time
+
+import numpy as np
+
+from chainrule.callbacks import EarlyStopping, History, ProgressPrinter, TrainingState
+from chainrule.errors import InputError, RunFailed
+
+__all__ = ["EarlyStopping", "History", "ProgressPrinter", "TrainingState", "train"]
+
+_EVAL_CHUNK = 10_000  # rows per forward pass when scoring a whole set
+
+
+class _Stop(Exception):
+    """Raised inside SciPy's callback to end CG/L-BFGS early (callbacks or early stopping)."""
+
+
+def _labels(Y):
+    """Class labels of encoded targets: argmax, or a ≥ 0.5 for a single output unit."""
+    return (Y[:, 0] >= 0.5).astype(np.int64) if Y.shape[1] == 1 else Y.argmax(axis=1)
+
+
+def _evaluate(model, X, Y, labels, l2, n):
+    """(cost, accuracy) on a whole set, in chunks; the L2 term uses the training set's n."""
+    cost, correct = 0.0, 0
+    for start in range(0, len(X), _EVAL_CHUNK):
+        Xc, Yc = X[start:start + _EVAL_CHUNK], Y[start:start + _EVAL_CHUNK]
+        cost += model.cost(Xc, Yc, l2, n) * len(Xc)   # the penalty is the same in every chunk
+        correct += int(np.count_nonzero(model.predict(Xc) == labels[start:start + _EVAL_CHUNK]))
+    return cost / len(X), correct / len(X)
+
+
+def _check_int(value, what, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise InputError(f"{what}: expected an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def _check_l2(l2):
+    if isinstance(l2, bool) or not isinstance(l2, int | float | np.number) \
+            or not math.isfinite(l2) or l2 < 0:
+        raise InputError(f"l2: expected a finite number >= 0, got {l2!r}")
+    return float(l2)
+
+
+def _prepare(model, X, y, what="X"):
+    X, Y = model.check_inputs(X), model.encode_targets(y)
+    if len(X) != len(Y):
+        raise InputError(f"{what}: {len(X)} rows of inputs but {len(Y)} labels or targets")
+    return X, Y, _labels(Y)
+
+
+def _default_optimizer(model):
+    """SGD with Nielsen's η = 3.0 for the quadratic cost, η = 0.5 for the others (ch. 1 and 3)."""
+    from chainrule.optim import SGD
+
+    return SGD(lr=3.0 if str(model.cost) == "quadratic" else 0.5)
+
+
+def _resume_optimizer(optimizer, state, params):
+    if optimizer is None or optimizer is state.optimizer:
+        return state.optimizer
+    if type(optimizer) is not type(state.optimizer):
+        raise InputError(f"resume: the checkpoint was trained with {state.optimizer!r}, "
+                         f"not {optimizer!r}")
+    optimizer.load_state_dict(state.optimizer.state_dict(), params)
+    return optimizer
+
+
+def _callback_list(callbacks, early_stopping, progress):
+    listed = [cb if hasattr(cb, "on_epoch_end") or not callable(cb) else _FunctionCallback(cb)
+              for cb in callbacks]
+    for cb in listed:
+        if not hasattr(cb, "on_epoch_end"):
+            raise InputError(f"callbacks: {cb!r} is neither a function nor has on_epoch_end")
+    if progress and not any(isinstance(cb, ProgressPrinter) for cb in listed):
+        listed.insert(0, ProgressPrinter())
+    if early_stopping is not None:
+        if not isinstance(early_stopping, EarlyStopping):
+            raise InputError("early_stopping: expected a chainrule.training.EarlyStopping")
+        listed.append(early_stopping)
+    return listed
+
+
+class _FunctionCallback:
+    def __init__(self, fn):
+        self.on_epoch_end = fn
+
+
+def _progress_bar(progress, total, epoch, epochs):
+    """A transient tqdm bar over the batches of one epoch, only on an interactive stderr."""
+    if not progress or total < 2 or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False,
+                file=sys.stderr)
+
+
+def _diverged(epoch, cost, optimizer, model):
+    lr = "" if optimizer.lr is None else f" than η = {optimizer.lr:g}"
+    other = ("" if str(model.cost) != "quadratic" else
+             " or the cross-entropy / log-likelihood cost")
+    return RunFailed(f"training diverged at epoch {epoch}: the training cost is {cost}; "
+                     f"try a smaller learning rate{lr}{other} (the last good weights are kept)")
+
+
+class _Run:
+    """One call of :func:`train`: the data, the bookkeeping after each epoch and the two loops."""
+
+    def __init__(self, model, X, Y, labels, validation, l2, optimizer, history, rng,
+                 callbacks, early_stopping, checkpoint, seed, metadata, epochs):
+        self.model, self.X, self.Y, self.labels = model, X, Y, labels
+        self.validation, self.l2, self.n = validation, l2, len(X)
+        self.optimizer, self.history, self.rng = optimizer, history, rng
+        self.callbacks, self.early_stopping = callbacks, early_stopping
+        self.checkpoint, self.seed, self.metadata, self.epochs = (checkpoint, seed, metadata,
+                                                                  epochs)
+        self.last_good = model.to_vector()
+
+    def end_epoch(self, epoch, lr, started):
+        """Score the epoch, stop on divergence, run callbacks, save; True means stop."""
+        model = self.model
+        train_cost, train_acc = _evaluate(model, self.X, self.Y, self.labels, self.l2, self.n)
+        if not math.isfinite(train_cost) or not np.isfinite(model.to_vector()).all():
+            model.from_vector(self.last_good)
+            raise _diverged(epoch, train_cost, self.optimizer, model)
+        self.last_good = model.to_vector()
+        val_cost = val_acc = None
+        if self.validation is not None:
+            val_cost, val_acc = _evaluate(model, *self.validation, self.l2, self.n)
+        self.history.append(epoch, train_cost, train_acc, val_cost, val_acc, lr,
+                            time.perf_counter() - started)
+        stop = False
+        for cb in self.callbacks:
+            stop = bool(cb.on_epoch_end(epoch, self.history)) or stop
+        self.save(epoch)
+        return stop
+
+    def state(self, epoch):
+        es = None if self.early_stopping is None else self.early_stopping.state_dict()
+        return TrainingState(epoch=epoch, optimizer=self.optimizer, history=self.history,
+                             rng_state=self.rng.bit_generator.state, seed=self.seed,
+                             metadata=self.metadata, early_stopping=es)
+
+    def save(self, epoch):
+        if self.checkpoint is not None:
+            from chainrule.nn.io import save
+
+            save(self.model, self.checkpoint, state=self.state(epoch))
+
+    def sgd(self, done, batch_size, progress):
+        """The mini-batch loop (the hot path: no validation, no allocation per batch)."""
+        model, params, optimizer = self.model, self.model.params, self.optimizer
+        gradients, step, l2, n = model.gradients, optimizer.step, self.l2, self.n
+        X, Y = self.X, self.Y
+        full = batch_size is None or batch_size >= n
+        if not full:
+            last = n % batch_size
+            buffers = {m: (np.empty((m, X.shape[1]), X.dtype), np.empty((m, Y.shape[1]), Y.dtype))
+                       for m in {batch_size, last} if m}
+        for epoch in range(done + 1, self.epochs + 1):
+            started = time.perf_counter()
+            lr = optimizer.start_epoch(epoch - 1, self.history)
+            if full:
+                step(params, gradients(X, Y, l2, n))
+            else:
+                order = self.rng.permutation(n)
+                bar = _progress_bar(progress, -(-n // batch_size), epoch, self.epochs)
+                tick = max(1, (n // batch_size) // 100)
+                for k, start in enumerate(range(0, n, batch_size)):
+                    idx = order[start:start + batch_size]
+                    Xb, Yb = buffers[len(idx)]
+                    np.take(X, idx, axis=0, out=Xb)
+                    np.take(Y, idx, axis=0, out=Yb)
+                    step(params, gradients(Xb, Yb, l2, n))
+                    if bar is not None and k % tick == 0:
+                        bar.update(min(tick, bar.total - bar.n))
+                if bar is not None:
+                    bar.close()
+            if self.end_epoch(epoch, lr, started):
+                break
+
+    def scipy(self, done):
+        """CG/L-BFGS on the unrolled parameters; one history entry per SciPy iteration."""
+        model, optimizer = self.model, self.optimizer
+        X, Y, l2, n = self.X, self.Y, self.l2, self.n
+        counter = {"epoch": done, "started": time.perf_counter()}
+
+        def fun(v):
+            model.from_vector(v)
+            cost, grads = model.value_and_grad(X, Y, l2, n)
+            flat = np.concatenate([np.ravel(g) for g in grads]).astype(np.float64)
+            return float(cost), flat
+
+        def callback(xk):
+            model.from_vector(xk)
+            counter["epoch"] += 1
+            optimizer.t = counter["epoch"]
+            stop = self.end_epoch(counter["epoch"], None, counter["started"])
+            counter["started"] = time.perf_counter()
+            if stop:
+                raise _Stop
+
+        remaining = optimizer.max_iter - done
+        if remaining > 0:
+            with contextlib.suppress(_Stop):   # a callback or early stopping ended the run
+                optimizer.minimize(fun, model.to_vector(), callback, remaining)
+        model.from_vector(self.last_good)   # the weights of the last iteration in the history
+
+
+def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validation=None,
+          seed=0, progress=True, callbacks=(), early_stopping=None, checkpoint=None,
+          resume=None, metadata=None) -> History:
+    """Train ``model`` on (X, y) and return its :class:`~chainrule.callbacks.History`.
+
+    - ``model``: a :class:`~chainrule.nn.Network` or any trainable model (CONTRACTS.md), e.g.
+      :class:`~chainrule.nn.functional.EngineModel`. X is checked and y encoded once.
+    - ``epochs``: the total number of epochs (a resumed run continues up to it);
+      ``batch_size=None`` (or ≥ n) means full-batch gradient descent.
+    - ``optimizer``: default ``SGD(lr=3.0)`` for the quadratic cost, ``SGD(lr=0.5)`` otherwise.
+      For ``CG``/``LBFGS`` ``epochs`` and ``batch_size`` are ignored (``max_iter`` counts the
+      iterations, one history entry each).
+    - ``l2``: λ of the L2 term λ/(2n) Σ w², n the training-set size (also in the validation cost).
+    - ``validation``: (X_val, y_val), scored after every epoch.
+    - ``seed``: seeds the Generator that shuffles the examples (one permutation per epoch).
+    - ``progress``: a line per epoch on stderr (unless a ProgressPrinter is among
+      ``callbacks``) and, on a terminal with tqdm installed, a bar over each epoch's batches.
+    - ``callbacks``: objects with ``on_train_begin(model, epochs)``,
+      ``on_epoch_end(epoch, history)`` (return True to stop) and
+      ``on_train_end(model, history)``, all optional, or plain functions (on_epoch_end).
+    - ``early_stopping``: an :class:`EarlyStopping` (patience on a metric, best weights back).
+    - ``checkpoint``: a path rewritten atomically after every epoch (weights and training
+      state, see :func:`chainrule.nn.io.save`); a diverging run never overwrites it.
+    - ``resume``: the :class:`TrainingState` from :func:`chainrule.nn.io.load_checkpoint`;
+      ``model`` must be the network loaded with it. SGD/momentum/Adam continue bit for bit.
+    - ``metadata``: a JSON-able dict stored in the checkpoint (e.g. the data set's name).
+
+    Raises InputError for bad arguments or data and RunFailed when the cost becomes NaN/inf.
+    """
+    X, Y, labels = _prepare(model, X, y)
+    if validation is not None:
+        if not (isinstance(validation, tuple | list) and len(validation) == 2):
+            raise InputError("validation: expected a pair (X_val, y_val)")
+        validation = _prepare(model, *validation, what="validation X")
+    epochs = _check_int(epochs, "epochs")
+    batch_size = _check_int(batch_size, "batch_size", allow_none=True)
+    l2 = _check_l2(l2)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
+                             or seed < 0):
+        raise InputError(f"seed: expected an integer >= 0 or None, got {seed!r}")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InputError("metadata: expected a dict")
+    rng = np.random.default_rng(seed)
+    if resume is not None:
+        if not isinstance(resume, TrainingState):
+            raise InputError("resume: expected the TrainingState from load_checkpoint")
+        optimizer = _resume_optimizer(optimizer, resume, model.params)
+        history = History.from_dict(resume.history.to_dict())
+        rng.bit_generator.state = resume.rng_state
+        done, metadata = resume.epoch, {**resume.metadata, **(metadata or {})}
+        if early_stopping is not None and resume.early_stopping is not None:
+            early_stopping.load_state_dict(resume.early_stopping)
+    else:
+        optimizer = _default_optimizer(model) if optimizer is None else optimizer
+        history, done, metadata = History(), 0, dict(metadata or {})
+    if not hasattr(optimizer, "uses_scipy"):
+        raise InputError(f"optimizer: expected one from chainrule.optim, got {optimizer!r}")
+    monitors = [early_stopping.monitor] if early_stopping is not None else []
+    monitors += [getattr(optimizer.schedule, "monitor", "")]
+    if validation is None and any(m.startswith("val_") for m in monitors):
+        raise InputError(f"{monitors[0] or monitors[1]}: monitoring a validation metric needs "
+                         f"validation=(X_val, y_val)")
+    listed = _callback_list(callbacks, early_stopping, progress)
+    total = optimizer.max_iter if optimizer.uses_scipy else epochs
+    run = _Run(model, X, Y, labels, validation, l2, optimizer, history, rng, listed,
+               early_stopping, checkpoint, seed, metadata, total)
+    for cb in listed:
+        if hasattr(cb, "on_train_begin"):
+            cb.on_train_begin(model, total)
+    if optimizer.uses_scipy:
+        run.scipy(done)
+    else:
+        run.sgd(done, batch_size, progress)
+    for cb in listed:
+        if hasattr(cb, "on_train_end"):
+            cb.on_train_end(model, history)
+    if early_stopping is not None and early_stopping.restore_best \
+            and early_stopping.best_params is not None and len(history) > done:
+        run.save(len(history))        # the file holds the restored best weights
+    return history
