@@ -93,7 +93,11 @@ def file_name(split: str, part: str) -> str:
 
 
 def cache_dir(kind: str = "mnist") -> Path:
-    """Where ``kind`` is cached: ``$CHAINRULE_DATA/<kind>``, else the platform cache."""
+    """Where ``kind`` is cached: ``$CHAINRULE_DATA/<kind>``, else the platform cache.
+
+    >>> cache_dir("fashion-mnist").name
+    'fashion-mnist'
+    """
     base = os.environ.get("CHAINRULE_DATA")
     if base:
         return Path(base).expanduser() / kind

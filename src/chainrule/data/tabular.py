@@ -178,6 +178,13 @@ def load_npz(path, max_bytes: int = MAX_BYTES):
     """Read ``(X, y)`` from an ``.npz`` archive holding arrays ``X`` (n, features) and ``y`` (n,).
 
     X is returned as float64 (not rescaled), y as int64 labels (integer-valued, >= 0).
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "d.npz"
+    >>> np.savez(p, X=np.eye(2, dtype=np.uint8), y=np.array([1, 0]))
+    >>> load_npz(p)
+    (array([[1., 0.],
+           [0., 1.]]), array([1, 0]))
     """
     path = Path(path)
     arrays = {}
@@ -223,6 +230,12 @@ def load_array(path) -> np.ndarray:
     """Rows to predict on, from a ``.csv`` (no label column) or ``.npy``: float64 (n, features).
 
     A 1-d ``.npy`` array (or a one-line CSV) is one row.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "row.npy"
+    >>> np.save(p, np.array([0.0, 0.5]))
+    >>> load_array(p)
+    array([[0. , 0.5]])
     """
     path = read_path(path)
     suffix = path.suffix.lower()
