@@ -196,3 +196,33 @@ def test_bad_explain_arguments(x, y, lr, message):
 def test_unknown_format_is_refused(mazur):
     with pytest.raises(InputError, match="unknown format 'html'"):
         render(mazur, "html")
+
+
+@pytest.mark.parametrize("activation, output, cost", [
+    ("sigmoid", "softmax", "log-likelihood"),   # BP1 in its fused form δ = a − y
+    ("relu", "softmax", "quadratic"),           # softmax is not elementwise: δ as numbers
+    ("tanh", "identity", "quadratic"),
+    ("leaky-relu", "sigmoid", "cross-entropy"),
+])
+def test_every_pairing_renders_in_every_format(activation, output, cost):
+    from chainrule.nn import Network
+
+    net = Network([3, 4, 2], activation=activation, output=output, cost=cost, seed=1,
+                  dtype="float64")
+    ledger = explain(net, [0.5, -1.0, 2.0], [0.0, 1.0], lr=0.1)
+    for fmt in ("text", "markdown"):
+        assert f"{ledger['cost']:.9g}" in render(ledger, fmt)
+    assert json.loads(render(ledger, "json")) == ledger
+    rows = list(csv.DictReader(io.StringIO(render(ledger, "csv"))))
+    assert float(next(r for r in rows if r["quantity"] == "cost")["value"]) == ledger["cost"]
+    md = render(ledger, "markdown")
+    if cost == "log-likelihood":
+        assert r"\delta^2_1 = a^2_1 - y_1" in md
+    assert md.count(r"\delta^1_") >= 4  # every hidden unit's δ by BP2
+
+
+def test_the_package_exposes_explain_and_trace():
+    import chainrule as cr
+    from chainrule import diagram, ledger
+
+    assert cr.explain is ledger.explain and cr.trace is diagram.trace
