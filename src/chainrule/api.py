@@ -68,6 +68,16 @@ def _argnums(argnums, args, who):
     return tuple(i % len(args) for i in nums)
 
 
+def _only(f, args, nums):
+    """``f`` as a function of the arguments ``nums`` alone, the others fixed to ``args``."""
+    def f_of(*watched):
+        full = list(args)
+        for i, w in zip(nums, watched):
+            full[i] = w
+        return f(*full)
+    return f_of
+
+
 def _export_tree(x, level):
     if isinstance(x, tuple | list):
         return type(x)(_export_tree(v, level) for v in x)
@@ -119,14 +129,7 @@ def value_and_grad(f, argnums=0, has_aux=False):
         nums = _argnums(argnums, args, "grad")
         for i in nums:
             _primal(args[i], "grad", i)
-
-        def g(*watched):
-            full = list(args)
-            for i, w in zip(nums, watched):
-                full[i] = w
-            return f(*full)
-
-        result = vjp(g, *(args[i] for i in nums), has_aux=has_aux)
+        result = vjp(_only(f, args, nums), *(args[i] for i in nums), has_aux=has_aux)
         out, vjp_fn = result[0], result[1]
         if int(np.prod(np.shape(out))) != 1:
             raise InputError(f"grad: f must return a scalar, got shape {np.shape(out)} "
@@ -174,6 +177,8 @@ def jvp(f, primals, tangents):
                              f"{value.shape}")
         duals.append(_make(value, level, tangent=t))
     out = f(*duals)
+    if isinstance(out, tuple | list):
+        raise InputError("jvp: f must return one array (not a tuple)")
     if type(out) is Tensor and out.level == level:
         return _export(out.value), _export(out.tangent)
     value = _export(out)
@@ -198,18 +203,14 @@ def jacfwd(f, argnums=0):
         nums = _argnums(argnums, args, "jacfwd")
         jacobians = []
         for i in nums:
-            x = _primal(args[i], "jacfwd", i)
-
-            def f_i(xi, i=i):
-                return f(*args[:i], xi, *args[i + 1:])
-
-            columns = [jvp(f_i, (x,), (e,)) for e in _basis(x.shape, x.dtype)]
-            out_shape = np.shape(columns[0][0]) if columns else np.shape(f_i(x))
-            if not columns:
-                jacobians.append(np.zeros(out_shape + x.shape, x.dtype))
+            x, f_i = _primal(args[i], "jacfwd", i), _only(f, args, (i,))
+            basis = _basis(x.shape, x.dtype)
+            if not basis:  # an empty input: an empty Jacobian
+                jacobians.append(np.zeros(np.shape(f_i(x)) + x.shape, x.dtype))
                 continue
-            jacobians.append(_export(reshape(stack([c[1] for c in columns], axis=-1),
-                                             out_shape + x.shape)))
+            columns = [jvp(f_i, (x,), (e,))[1] for e in basis]  # column k = J e_k
+            jacobians.append(_export(reshape(stack(columns, axis=-1),
+                                             np.shape(columns[0]) + x.shape)))
         return jacobians[0] if isinstance(argnums, int) else tuple(jacobians)
 
     return jac
@@ -226,14 +227,7 @@ def jacrev(f, argnums=0):
         nums = _argnums(argnums, args, "jacrev")
         for i in nums:
             _primal(args[i], "jacrev", i)
-
-        def g(*watched):
-            full = list(args)
-            for i, w in zip(nums, watched):
-                full[i] = w
-            return f(*full)
-
-        out, vjp_fn = vjp(g, *(args[i] for i in nums))
+        out, vjp_fn = vjp(_only(f, args, nums), *(args[i] for i in nums))
         out_shape = np.shape(out)
         rows = [vjp_fn(e) for e in _basis(out_shape, getattr(out, "dtype", np.float64))]
         jacobians = []

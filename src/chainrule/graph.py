@@ -75,7 +75,6 @@ class MissingJvpRule(InputError):
     """Forward mode reached a primitive that was given no jvp rule."""
 
 
-
 def _make(value, level, prim=None, inputs=None, args=None, params=None, tangent=None):
     node = _new(Tensor)
     node.value, node.level, node.prim, node.inputs, node.args = value, level, prim, inputs, args
@@ -122,7 +121,7 @@ def _lift(prim, args, params, level):
         out = _lift(prim, unboxed, params, below)
     if level <= 0 and (level < 0 or not STATE.grad_enabled):
         return out  # a constant, or requires_grad tensors inside no_grad(): nothing to record
-    if top.tangent is None:  # reverse mode: a new graph node
+    if top.tangent is None:  # reverse mode: a new graph node (``_make`` inlined: the hot path)
         node = _new(Tensor)
         node.value, node.level, node.prim, node.inputs, node.args = out, level, prim, args, unboxed
         node.params, node.tangent, node.grad = params, None, None
@@ -174,7 +173,6 @@ def _shape(x):
 
 def _dtype(x):
     return getattr(x, "dtype", np.dtype(np.float64))
-
 
 
 # -- the backward pass ----------------------------------------------------------------------------

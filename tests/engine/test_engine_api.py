@@ -186,6 +186,16 @@ def test_gradcheck_result_on_a_correct_function():
         cr.gradcheck(lambda a: a, np.arange(3))
 
 
+def test_jacobians_of_empty_arrays_and_tuple_outputs():
+    assert cr.jacfwd(lambda x: cr.sum(x) * np.ones(2))(np.zeros(0)).shape == (2, 0)
+    assert cr.jacrev(lambda x: cr.sum(x) * np.ones(2))(np.zeros(0)).shape == (2, 0)
+    assert cr.jacrev(lambda x: x[:0])(np.ones(3)).shape == (0, 3)
+    with pytest.raises(InputError, match="jvp: f must return one array"):
+        cr.jvp(lambda x: (x, x), (1.0,), (1.0,))
+    with pytest.raises(InputError, match="vjp: f must return one array"):
+        cr.vjp(lambda x: (x, x), 1.0)
+
+
 def test_jacobians_with_several_argnums():
     f = lambda x, y: x * y  # noqa: E731
     x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
