@@ -23,13 +23,15 @@ def shared_mnist() -> Path:
 class LoopbackServer:
     """A tiny HTTP server on 127.0.0.1: ``routes[path] = (status, body, behaviour)``.
 
-    behaviour "ok" sends the body; "cut" announces the full length, sends half and closes.
+    behaviour "ok" sends the body; "cut" announces the full length, sends half and closes;
+    "stall" sends half and then waits (at most 5 s, released when the server stops).
     Every request path is appended to ``requests``.
     """
 
     def __init__(self):
         self.routes: dict[str, tuple[int, bytes, str]] = {}
         self.requests: list[str] = []
+        self.release = threading.Event()
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -41,9 +43,11 @@ class LoopbackServer:
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                if behaviour == "cut":
+                if behaviour in ("cut", "stall"):
                     self.wfile.write(body[: len(body) // 2])
                     self.wfile.flush()
+                    if behaviour == "stall":
+                        server.release.wait(5)
                     self.close_connection = True
                     return
                 self.wfile.write(body)
@@ -62,6 +66,7 @@ class LoopbackServer:
         return self
 
     def __exit__(self, *exc):
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)

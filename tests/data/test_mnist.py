@@ -119,6 +119,15 @@ def test_connection_cut_mid_transfer_discards_the_partial_file(server, fixture_t
     assert X.shape == (6, 784)
 
 
+def test_stalled_server_times_out_and_the_next_mirror_is_tried(server, fixture_table, tmp_path):
+    stalled, good = serve(server, "/slow", behaviour="stall"), serve(server, "/good")
+    X, _ = load_mnist(tmp_path, split="test", mirrors=[stalled, good], timeout=0.5)
+    assert X.shape == (6, 784)
+    with pytest.raises(RunFailed, match="/slow/t10k-images-idx3-ubyte.gz: timed out"):
+        load_mnist(tmp_path / "new", split="test", mirrors=[stalled], timeout=0.5)
+    assert not (tmp_path / "new").exists()
+
+
 def test_offline_error_lists_what_was_tried_and_where_to_put_files(monkeypatch, tmp_path):
     with socket.socket() as s:  # a port on which nothing listens: connection refused
         s.bind(("127.0.0.1", 0))

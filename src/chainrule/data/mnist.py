@@ -220,11 +220,12 @@ def _read_part(path: Path, kind: str, split: str, part: str, verify_hash: bool) 
 
 
 def load_mnist(root=None, split: str = "train", download: bool = True, kind: str = "mnist",
-               mirrors=None, verify: bool = True, dtype="float32"):
+               mirrors=None, verify: bool = True, dtype="float32", timeout: float = 30.0):
     """``(X, y)``: X (n, 784) in [0, 1] (pixel / 255, ``dtype``), y int64 labels 0..9.
 
     ``split``: "train" (60,000 images) or "test" (10,000); ``kind``: "mnist" or
-    "fashion-mnist". Missing files are downloaded when ``download`` is true.
+    "fashion-mnist". Missing files are downloaded when ``download`` is true (``timeout``
+    seconds per connection attempt or stalled read).
 
     >>> import tempfile
     >>> from chainrule.data.idx import write_idx
@@ -249,7 +250,7 @@ def load_mnist(root=None, split: str = "train", download: bool = True, kind: str
                 raise InputError(f"{kind}: {file_name(split, part)}(.gz) not found in {where} "
                                  "and downloading is off; put the file there or allow "
                                  "downloads")
-            path = fetch(kind, split, part, directories[0], mirrors)
+            path = fetch(kind, split, part, directories[0], mirrors, timeout)
         arrays[part] = _read_part(path, kind, split, part, verify)
     images, labels = arrays["images"], arrays["labels"]
     if images.shape[1:] != (28, 28):
