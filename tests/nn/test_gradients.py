@@ -201,3 +201,14 @@ def test_gradients_reuse_scratch_but_return_fresh_arrays():
     net.gradients(X[:3], Y[:3])
     net.gradients(X, Y)
     assert all(np.array_equal(a, b) for a, b in zip(first, kept))
+
+
+def test_gradients_can_write_into_given_buffers():
+    net = Network([4, 3, 2], activation="relu", cost="log-likelihood", seed=0)
+    X, y = data(net, m=6)
+    Y = net.encode_targets(y)
+    buffers = [np.full_like(p, np.nan) for p in net.params]
+    returned = net.gradients(X, Y, l2=0.5, n=10, out=buffers)
+    assert all(r is b for r, b in zip(returned, buffers))
+    for b, fresh in zip(buffers, net.gradients(X, Y, l2=0.5, n=10)):
+        assert np.array_equal(b, fresh)

@@ -266,6 +266,7 @@ class Network:
 
     # ---------------------------------------------------------------- the hot path
     def _buffers(self, m):
+        """Scratch for a batch of m rows: a^l and δ^l per layer."""
         if m not in self._scratch:
             if len(self._scratch) >= 4:  # e.g. a full batch size and a last partial one
                 self._scratch.clear()
@@ -274,7 +275,7 @@ class Network:
             self._scratch[m] = (acts, deltas)
         return self._scratch[m]
 
-    def _backprop(self, X, Y, l2, n, want_cost):
+    def _backprop(self, X, Y, l2, n, want_cost, out):
         m, L = X.shape[0], len(self.weights)
         acts, deltas = self._buffers(m)
         a = X
@@ -285,30 +286,35 @@ class Network:
         cost = self._cost.fn(a, Y) + self._penalty(l2, n) if want_cost else None
         delta = self._cost.delta(a, Y, self._output, out=deltas[L - 1])   # BP1
         delta *= 1.0 / m                     # the cost's 1/m, carried through BP2 linearly
-        grads = [None] * (2 * L)
+        grads = [None] * (2 * L) if out is None else out
         for l in range(L - 1, -1, -1):
             W, a_prev = self.weights[l], (acts[l - 1] if l else X)
-            grad_W = np.dot(delta.T, a_prev)                            # BP4
+            grads[2 * l] = np.dot(delta.T, a_prev, out=grads[2 * l])               # BP4
             if l2:
-                grad_W += (l2 / n) * W
-            grads[2 * l], grads[2 * l + 1] = grad_W, delta.sum(axis=0)    # BP3
+                grads[2 * l] += (l2 / n) * W
+            # BP3. NOTE: a column sum, not a ones-vector GEMV: BLAS rounds columns differently,
+            # which would break the exact symmetry of identical hidden units (zeros init)
+            grads[2 * l + 1] = np.add.reduce(delta, axis=0, out=grads[2 * l + 1])
             if l:
                 delta = self._hidden.backward(np.dot(delta, W, out=deltas[l - 1]), a_prev)  # BP2
         return cost, grads
 
-    def gradients(self, X, Y, l2=0.0, n=None):
+    def gradients(self, X, Y, l2=0.0, n=None, out=None):
         """[∂C/∂W^1, ∂C/∂b^1, ...] matching ``params``; X checked, Y encoded (no validation).
+
+        ``out``: optional list of arrays shaped like ``params`` (C-contiguous, same dtype) to
+        write the gradients into instead of allocating new ones (e.g. an optimiser's buffers).
 
         >>> import numpy as np
         >>> net = Network([2, 2], cost="cross-entropy", init="zeros", dtype="float64")
         >>> [g.tolist() for g in net.gradients(np.array([[1.0, 2.0]]), np.array([[1.0, 0.0]]))]
         [[[-0.5, -1.0], [0.5, 1.0]], [-0.5, 0.5]]
         """
-        return self._backprop(X, Y, l2, X.shape[0] if n is None else n, False)[1]
+        return self._backprop(X, Y, l2, X.shape[0] if n is None else n, False, out)[1]
 
     def value_and_grad(self, X, Y, l2=0.0, n=None):
         """(cost, gradients) in one pass; X checked and Y encoded, as for :meth:`gradients`."""
-        return self._backprop(X, Y, l2, X.shape[0] if n is None else n, True)
+        return self._backprop(X, Y, l2, X.shape[0] if n is None else n, True, None)
 
     # ---------------------------------------------------------------- unrolled parameters
     def to_vector(self):
