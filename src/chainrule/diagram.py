@@ -363,7 +363,11 @@ class Graph:
     def render(self, fmt="text", mode="reverse", wrt=None) -> str:
         """``fmt`` one of text, json, dot, svg."""
         if fmt == "json":
-            return json.dumps(self.to_dict(mode, wrt), indent=1, allow_nan=False)
+            try:
+                return json.dumps(self.to_dict(mode, wrt), indent=1, allow_nan=False)
+            except ValueError:
+                raise RunFailed("the graph holds an infinite or NaN value or derivative, "
+                                "which JSON cannot carry; use --format text") from None
         renderers = {"text": self.to_text, "dot": self.to_dot, "svg": self.to_svg}
         if fmt not in renderers:
             raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -513,6 +517,11 @@ def graph_report(expression: str, at: dict, mode="reverse", wrt=None, fmt="text"
             c, p = graph.nodes[e.child], graph.nodes[e.parent]
             raise InputError(f"∂{c.name}/∂{p.name} is {_fmt(e.derivative)} for {c.label} at "
                              f"{_at(names, values)}: not differentiable there")
+    adjoint, _ = graph.reverse()  # products of finite edge derivatives can still overflow
+    for n, g in zip(graph.nodes, adjoint):
+        if not np.isfinite(g):
+            raise InputError(f"d{graph.nodes[graph.output].name}/d{n.name} is {_fmt(g)} at "
+                             f"{_at(names, values)}: the derivative is too large for a float")
     graph.expression = expr.to_text(tree)
     return graph.render(fmt, mode, wrt)
 

@@ -259,3 +259,37 @@ def test_unknown_mode_and_format():
         graph_report(SEEDS, AT, mode="sideways")
     with pytest.raises(InputError, match="unknown format 'png'"):
         graph_report(SEEDS, AT, fmt="png")
+
+
+_pieces = st.sampled_from(["a", "b", "1", "0", "2.5", "1e308", "+", "-", "*", "/", "**", "(",
+                           ")", " ", *(f"{f}(" for f in expr.FUNCTIONS)])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_pieces, min_size=1, max_size=25).map("".join),
+       st.floats(allow_nan=False, allow_infinity=False), st.floats(-1e3, 1e3))
+def test_fuzz_graph_report_only_input_error_escapes(text, a, b):
+    try:
+        names = expr.names(expr.parse(text))
+    except InputError:
+        names = []
+    at = {n: v for n, v in (("a", a), ("b", b)) if n in names}
+    try:
+        out = json.loads(graph_report(text, at, mode="paths", fmt="json"))
+    except InputError as error:
+        assert "\n" not in str(error)
+        return
+    # whatever is accepted has finite values and derivatives that add up over paths
+    assert math.isfinite(out["value"])
+    for name, found in out["paths"].items():
+        assert out["gradients"][name] == pytest.approx(sum(p["product"] for p in found))
+
+
+def test_overflowing_derivatives_are_refused():
+    # every edge is finite, but their product overflows: d/da of a^(1/64) at 1e-320
+    with pytest.raises(InputError, match="too large for a float"):
+        graph_report("sqrt(sqrt(sqrt(sqrt(sqrt(sqrt(a))))))", {"a": 1e-320}, fmt="json")
+    with np.errstate(over="ignore"):  # a traced graph: JSON says what went wrong
+        g = trace(lambda a: a * 1e300 * 1e300, 1.0)
+    with pytest.raises(RunFailed, match="JSON cannot carry"):
+        g.render("json")
