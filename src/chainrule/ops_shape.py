@@ -16,6 +16,7 @@ import numpy as np
 from chainrule.errors import InputError
 from chainrule.graph import _EMPTY, _shape, apply
 from chainrule.ops import Primitive, _raw
+from chainrule.tensor import Tensor
 
 
 def _sum_to_forward(x, shape):
@@ -186,6 +187,20 @@ def matmul(x, y):
     return apply(MATMUL, (x, y), _EMPTY)
 
 
+def _guarded(rule, kind, name):
+    """``rule``, with a clear error when it meets tensors (a derivative of a derivative) but
+    was written with NumPy functions, which refuse them."""
+    def call(*args):
+        try:
+            return rule(*args)
+        except TypeError as e:
+            if not any(type(a) is Tensor for a in args):
+                raise
+            raise InputError(f"{name}: to differentiate it again, write its {kind} rule with "
+                             f"chainrule's ops (cr.exp, cr.sum, ...), not NumPy's ({e})") from None
+    return call
+
+
 def primitive(forward, vjp, jvp=None, name=None):
     """Make a new op from NumPy functions, usable everywhere the built-in ops are.
 
@@ -208,14 +223,14 @@ def primitive(forward, vjp, jvp=None, name=None):
 
     def vjp_rule(i):
         def rule(g, out, *xs):
-            cotangents = vjp(g, out, *xs)
+            cotangents = _guarded(vjp, "vjp", name)(g, out, *xs)
             if not isinstance(cotangents, tuple | list) or len(cotangents) != len(xs):
                 raise InputError(f"{name}: vjp must return a tuple of {len(xs)} cotangent(s), "
                                  f"got {type(cotangents).__name__}")
             return cotangents[i]
         return rule
 
-    prim = Primitive(name, array_forward, vjp_rule, jvp, verb=None)
+    prim = Primitive(name, array_forward, vjp_rule, jvp and _guarded(jvp, "jvp", name), verb=None)
 
     def op(*xs):
         return apply(prim, xs, _EMPTY)

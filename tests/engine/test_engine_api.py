@@ -155,6 +155,19 @@ def test_user_primitive_without_jvp_names_itself_in_forward_mode():
         cr.primitive(lambda x: x, None)
 
 
+def test_user_primitive_with_numpy_rules_explains_why_it_cannot_go_second_order():
+    np_sin = cr.primitive(np.sin, lambda g, out, x: (g * np.cos(x),),
+                          lambda ts, out, x: ts[0] * np.cos(x), name="np_sin")
+    assert cr.grad(np_sin)(0.5) == pytest.approx(np.cos(0.5))  # first order is fine
+    assert cr.jvp(np_sin, (0.5,), (1.0,))[1] == pytest.approx(np.cos(0.5))
+    with pytest.raises(InputError, match="np_sin: to differentiate it again, write its vjp"):
+        cr.grad(cr.grad(np_sin))(0.5)
+    with pytest.raises(InputError, match="np_sin: to differentiate it again, write its jvp"):
+        cr.jvp(lambda x: cr.jvp(np_sin, (x,), (1.0,))[1], (0.5,), (1.0,))
+    with pytest.raises(InputError, match="np_sin: to differentiate it again, write its vjp"):
+        cr.hessian(np_sin)(0.5)  # forward over reverse: the vjp rule meets tangents
+
+
 def test_gradcheck_catches_a_rule_off_by_three_percent():
     bad_sin = cr.primitive(np.sin, lambda g, out, x: (g * cos(x) * 1.03,),
                            lambda ts, out, x: ts[0] * cos(x), name="bad_sin")
