@@ -150,3 +150,35 @@ def test_fuzz_png_mutations(tmp_path, data):
     except InputError:
         return
     assert grey.ndim == 2 and np.all((grey >= 0) & (grey <= 1))
+
+
+MODES = [(0, 1), (0, 2), (0, 4), (0, 8), (0, 16), (2, 8), (2, 16), (3, 1), (3, 2), (3, 4),
+         (3, 8), (4, 8), (4, 16), (6, 8), (6, 16)]  # (colour type, bit depth) pairs PNG allows
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(width=st.integers(0, 6), height=st.integers(0, 6),
+       mode=st.sampled_from(MODES + [(5, 8), (2, 4), (0, 3)]),  # the last three are invalid
+       palette=st.binary(max_size=12), trns=st.binary(max_size=5), data=st.data())
+def test_fuzz_png_well_formed_chunks_with_random_content(tmp_path, width, height, mode,
+                                                         palette, trns, data):
+    """Valid CRCs and zlib streams, random sizes, modes, filters, samples and palettes: an
+    image of the announced size with grey levels in [0, 1], or InputError."""
+    colour, depth = mode
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(colour, 1)
+    stride = -(-width * channels * depth // 8)
+    raw = b"".join(bytes([data.draw(st.integers(0, 5))]) + data.draw(
+        st.binary(min_size=stride, max_size=stride)) for _ in range(height))
+    if data.draw(st.booleans()):  # sometimes the wrong amount of image data
+        raw = raw[: data.draw(st.integers(0, len(raw)))] + data.draw(st.binary(max_size=3))
+    header = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    blob = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"PLTE", palette)
+            + chunk(b"tRNS", trns) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    path = tmp_path / "w.png"
+    path.write_bytes(blob)
+    try:
+        grey = read_png(path)
+    except InputError:
+        return
+    assert grey.shape == (height, width) and np.all((grey >= 0) & (grey <= 1))
