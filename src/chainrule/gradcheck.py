@@ -80,8 +80,7 @@ def numeric_jacobian(f, xs, i, eps):
         plus = _evaluate(f, [*xs[:i], x + step, *xs[i + 1:]])
         minus = _evaluate(f, [*xs[:i], x - step, *xs[i + 1:]])
         columns.append(((plus - minus) / (2 * eps)).ravel())
-    out_size = _evaluate(f, xs).size
-    return np.stack(columns, axis=1) if columns else np.zeros((out_size, 0))
+    return np.stack(columns, axis=1) if columns else np.zeros((_evaluate(f, xs).size, 0))
 
 
 def gradcheck(f, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, modes=MODES):

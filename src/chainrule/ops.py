@@ -29,7 +29,8 @@ from chainrule.tensor import Tensor
 
 class Primitive:
     """One row of the table. ``vjp``/``jvp``: a tuple with one rule per argument, or, for ops
-    with any number of arguments, ``vjp(i) -> rule`` and ``jvp(tangents, out, *args)``."""
+    with any number of arguments, ``vjp(i) -> rule`` and ``jvp(tangents, out, *args)``.
+    ``verb`` completes the error for operands that do not fit: "shapes ... do not <verb>"."""
 
     __slots__ = ("name", "forward", "vjp", "jvp", "verb")
 
