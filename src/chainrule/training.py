@@ -20,6 +20,8 @@ cost stops the run, callbacks run and the checkpoint file is rewritten atomicall
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import math
 import sys
 import time
@@ -44,13 +46,28 @@ def _labels(Y):
 
 
 def _evaluate(model, X, Y, labels, l2, n):
-    """(cost, accuracy) on a whole set, in chunks; the L2 term uses the training set's n."""
+    """(cost, accuracy) on a whole set, in chunks; the L2 term uses the training set's n.
+
+    For a Network one forward pass per chunk gives both: a^L scores the cost (the network's
+    own ``cost_function``, plus λ/(2n) Σ w² as in DESIGN.md §1) and gives the predictions.
+    Other models are asked for ``cost`` and ``predict`` separately.
+    """
+    one_pass = hasattr(model, "cost_function") and hasattr(model, "weights")
     cost, correct = 0.0, 0
     for start in range(0, len(X), _EVAL_CHUNK):
         Xc, Yc = X[start:start + _EVAL_CHUNK], Y[start:start + _EVAL_CHUNK]
-        cost += model.cost(Xc, Yc, l2, n) * len(Xc)   # the penalty is the same in every chunk
-        correct += int(np.count_nonzero(model.predict(Xc) == labels[start:start + _EVAL_CHUNK]))
-    return cost / len(X), correct / len(X)
+        if one_pass:
+            a = model.predict_proba(Xc)
+            cost += model.cost_function.fn(a, Yc) * len(Xc)
+            predicted = _labels(a)
+        else:
+            cost += model.cost(Xc, Yc, l2, n) * len(Xc)   # the penalty is the same in each chunk
+            predicted = model.predict(Xc)
+        correct += int(np.count_nonzero(predicted == labels[start:start + _EVAL_CHUNK]))
+    cost /= len(X)
+    if one_pass and l2:
+        cost += l2 / (2 * n) * sum(float(np.vdot(W, W)) for W in model.weights)
+    return cost, correct / len(X)
 
 
 def _check_int(value, what, allow_none=False):
@@ -136,22 +153,27 @@ class _Run:
     """One call of :func:`train`: the data, the bookkeeping after each epoch and the two loops."""
 
     def __init__(self, model, X, Y, labels, validation, l2, optimizer, history, rng,
-                 callbacks, early_stopping, checkpoint, seed, metadata, epochs):
+                 callbacks, early_stopping, checkpoint, seed, metadata, epochs, score_train):
         self.model, self.X, self.Y, self.labels = model, X, Y, labels
         self.validation, self.l2, self.n = validation, l2, len(X)
         self.optimizer, self.history, self.rng = optimizer, history, rng
         self.callbacks, self.early_stopping = callbacks, early_stopping
         self.checkpoint, self.seed, self.metadata, self.epochs = (checkpoint, seed, metadata,
                                                                   epochs)
+        self.score_train = score_train
         self.last_good = model.to_vector()
 
     def end_epoch(self, epoch, lr, started):
         """Score the epoch, stop on divergence, run callbacks, save; True means stop."""
-        model = self.model
-        train_cost, train_acc = _evaluate(model, self.X, self.Y, self.labels, self.l2, self.n)
-        if not math.isfinite(train_cost) or not np.isfinite(model.to_vector()).all():
+        model, train_cost, train_acc = self.model, None, None
+        if self.score_train:
+            train_cost, train_acc = _evaluate(model, self.X, self.Y, self.labels, self.l2,
+                                              self.n)
+        finite = np.isfinite(model.to_vector()).all()
+        if not finite or (train_cost is not None and not math.isfinite(train_cost)):
             model.from_vector(self.last_good)
-            raise _diverged(epoch, train_cost, self.optimizer, model)
+            raise _diverged(epoch, train_cost if finite else "not finite (the weights "
+                            "overflowed)", self.optimizer, model)
         self.last_good = model.to_vector()
         val_cost = val_acc = None
         if self.validation is not None:
@@ -179,7 +201,11 @@ class _Run:
     def sgd(self, done, batch_size, progress):
         """The mini-batch loop (the hot path: no validation, no allocation per batch)."""
         model, params, optimizer = self.model, self.model.params, self.optimizer
-        gradients, step, l2, n = model.gradients, optimizer.step, self.l2, self.n
+        step, l2, n = optimizer.step, self.l2, self.n
+        gradients = model.gradients
+        if "out" in inspect.signature(gradients).parameters:   # Network: reuse gradient buffers
+            grad_buffers = [np.empty_like(p, order="C") for p in params]
+            gradients = functools.partial(gradients, out=grad_buffers)
         X, Y = self.X, self.Y
         full = batch_size is None or batch_size >= n
         if not full:
@@ -238,7 +264,7 @@ class _Run:
 
 def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validation=None,
           seed=0, progress=True, callbacks=(), early_stopping=None, checkpoint=None,
-          resume=None, metadata=None) -> History:
+          resume=None, metadata=None, score_train=True) -> History:
     """Train ``model`` on (X, y) and return its :class:`~chainrule.callbacks.History`.
 
     - ``model``: a :class:`~chainrule.nn.Network` or any trainable model (CONTRACTS.md), e.g.
@@ -262,6 +288,9 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
     - ``resume``: the :class:`TrainingState` from :func:`chainrule.nn.io.load_checkpoint`;
       ``model`` must be the network loaded with it. SGD/momentum/Adam continue bit for bit.
     - ``metadata``: a JSON-able dict stored in the checkpoint (e.g. the data set's name).
+    - ``score_train``: score the whole training set after each epoch (one forward pass); False
+      leaves train_cost/train_accuracy None (benchmarks time the training alone this way) and
+      detects divergence from the weights only.
 
     Raises InputError for bad arguments or data and RunFailed when the cost becomes NaN/inf.
     """
@@ -298,10 +327,12 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
     if validation is None and any(m.startswith("val_") for m in monitors):
         raise InputError(f"{monitors[0] or monitors[1]}: monitoring a validation metric needs "
                          f"validation=(X_val, y_val)")
+    if not score_train and any(m.startswith("train_") for m in monitors):
+        raise InputError("monitoring a training metric needs score_train=True")
     listed = _callback_list(callbacks, early_stopping, progress)
     total = optimizer.max_iter if optimizer.uses_scipy else epochs
     run = _Run(model, X, Y, labels, validation, l2, optimizer, history, rng, listed,
-               early_stopping, checkpoint, seed, metadata, total)
+               early_stopping, checkpoint, seed, metadata, total, bool(score_train))
     for cb in listed:
         if hasattr(cb, "on_train_begin"):
             cb.on_train_begin(model, total)
