@@ -28,7 +28,7 @@ def network_as_forward(net):
 def test_engine_model_of_the_network_has_the_network_gradients(activation, cost, dtype):
     net = Network([4, 5, 3], activation=activation, cost=cost, seed=0, dtype=dtype)
     model = EngineModel(network_as_forward(net), net.params, n_inputs=4, cost=cost, dtype=dtype)
-    assert model.output == net.output and model.sizes == (4, 3)
+    assert model.output == net.output and model.sizes == [4, 3]
     rng = np.random.default_rng(1)
     X = model.check_inputs(rng.normal(size=(6, 4)))
     y = rng.integers(0, 3, 6)

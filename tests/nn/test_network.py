@@ -196,6 +196,8 @@ BAD_CONSTRUCTION = [
     (dict(sizes=[3, 2], dtype="int32"), "dtype"),
     (dict(sizes=[3, 2], dtype="float16"), "dtype"),
     (dict(sizes=[3, 2], init="uniform", init_scale=-1), "init_scale"),
+    (dict(sizes=[3, 2], seed=-1), "seed"),
+    (dict(sizes=[3, 2], seed="abc"), "seed"),
     (dict(sizes=[3, 2], weights=[np.zeros((2, 3))]), "both or neither"),
     (dict(sizes=[3, 2], weights=[np.zeros((2, 3))] * 2, biases=[np.zeros(2)] * 2),
      "expected 1 of each"),

@@ -35,7 +35,7 @@ from chainrule.errors import InputError
 from chainrule.nn.activations import ACTIVATIONS, LEAKY_SLOPE
 from chainrule.nn.costs import check_pairing
 from chainrule.nn.inputs import check_batch, check_dtype, check_inputs, check_l2, encode_targets
-from chainrule.nn.network import CostName
+from chainrule.nn.network import CostName, flat_views
 
 # the activations of activations.py, written with the engine's ops
 ENGINE_ACTIVATIONS = {
@@ -105,18 +105,6 @@ def network_cost(params, X, Y, config, l2=0.0, n=None):
     return output_cost(z, Y, config["output"], config["cost"]) + _penalty(weights, l2, n)
 
 
-def _flat_views(arrays, dtype):
-    """One flat vector holding copies of ``arrays`` and the views into it, in order."""
-    flat = np.empty(sum(a.size for a in arrays), dtype=dtype)
-    views, start = [], 0
-    for a in arrays:
-        view = flat[start:start + a.size].reshape(a.shape)
-        view[...] = a
-        views.append(view)
-        start += a.size
-    return flat, views
-
-
 class EngineModel:
     """A model written with the engine's ops, trainable like :class:`~chainrule.nn.Network`.
 
@@ -134,7 +122,7 @@ class EngineModel:
             arrays = [np.asarray(p, dtype=np.float64) for p in params]
         except (TypeError, ValueError):
             raise InputError("params: expected a list of arrays of numbers") from None
-        self._theta, self.params = _flat_views(arrays, self.dtype)
+        self._theta, self.params = flat_views(arrays, self.dtype)
         self.forward_fn = forward
         self.output = output or ("softmax" if cost == "log-likelihood" else "sigmoid")
         self.cost_name = cost
@@ -148,7 +136,7 @@ class EngineModel:
         if z.ndim != 2 or z.shape[0] != 1:
             raise InputError(f"forward(params, X) must return z^L of shape (n, k); for n = 1 it "
                              f"returned shape {z.shape}")
-        self.sizes = (int(n_inputs), int(z.shape[1]))
+        self.sizes = [int(n_inputs), int(z.shape[1])]
         check_pairing(self.sizes, "identity", self.output, cost)
         self._decay = ([p.ndim >= 2 for p in self.params] if decay is None else
                        [bool(d) for d in decay])

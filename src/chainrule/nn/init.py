@@ -74,7 +74,11 @@ def initialise(sizes, init="scaled-normal", seed=None, scale=None):
     """
     if init not in INITS:
         raise InputError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
-    if scale is not None and not (np.isfinite(scale) and scale > 0):
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
+                             or seed < 0):
+        raise InputError(f"seed: expected None or an integer >= 0, got {seed!r}")
+    if scale is not None and not (isinstance(scale, int | float) and np.isfinite(scale)
+                                  and scale > 0):
         raise InputError(f"init_scale: expected a positive number, got {scale!r}")
     if init == "zeros" and len(sizes) > 2:
         warnings.warn("init='zeros': every hidden unit of a layer starts equal and gets the same "

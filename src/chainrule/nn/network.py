@@ -68,6 +68,23 @@ class BackpropTrace:
     cost: float
 
 
+def flat_views(arrays, dtype):
+    """One flat vector holding copies of ``arrays``, and the views into it, in order.
+
+    >>> flat, (W, b) = flat_views([np.ones((2, 2)), np.zeros(2)], "float64")
+    >>> W += 1; flat.tolist()
+    [2.0, 2.0, 2.0, 2.0, 0.0, 0.0]
+    """
+    flat = np.empty(sum(np.size(a) for a in arrays), dtype=dtype)
+    views, start = [], 0
+    for a in arrays:
+        view = flat[start:start + np.size(a)].reshape(np.shape(a))
+        view[...] = a
+        views.append(view)
+        start += view.size
+    return flat, views
+
+
 class CostName(str):
     """A cost's name that can be called to compute it (``net.cost`` is both, see CONTRACTS)."""
 
@@ -99,7 +116,7 @@ class Network:
     def __init__(self, sizes, activation="sigmoid", output=None, cost="quadratic",
                  init="scaled-normal", seed=None, dtype="float32", weights=None, biases=None,
                  init_scale=None):
-        self.sizes = check_sizes(sizes)
+        self.sizes = list(check_sizes(sizes))
         if output is None:
             output = "softmax" if cost == "log-likelihood" else "sigmoid"
         check_pairing(self.sizes, activation, output, cost)
@@ -117,15 +134,8 @@ class Network:
             weights, biases = initialise(self.sizes, init, seed, init_scale)
         else:
             weights, biases = self._check_given(weights, biases)
-        shapes = [s for W, b in zip(weights, biases) for s in (W.shape, b.shape)]
-        self._theta = np.empty(sum(int(np.prod(s)) for s in shapes), dtype=self.dtype)
-        self.params, start = [], 0
-        for shape, value in zip(shapes, [p for pair in zip(weights, biases) for p in pair]):
-            size = int(np.prod(shape))
-            view = self._theta[start:start + size].reshape(shape)
-            view[...] = value
-            self.params.append(view)
-            start += size
+        self._theta, self.params = flat_views(
+            [p for pair in zip(weights, biases) for p in pair], self.dtype)
         self.weights, self.biases = self.params[0::2], self.params[1::2]
         self._scratch = {}  # batch size -> (activation buffers, delta buffers) for gradients()
 
