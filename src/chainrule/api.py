@@ -48,11 +48,11 @@ def _primal(x, who, i):
     return value
 
 
-def _export(x):
+def _export(x, handed_out=None):
     """Read a result back for the caller: an array, or a tensor an outer level still watches."""
     if type(x) is Tensor:
-        return x if x.level >= 0 else writable(x.value)
-    return writable(x)
+        return x if x.level >= 0 else writable(x.value, handed_out)
+    return writable(x, handed_out)
 
 
 def _unbox(x, level):
@@ -110,9 +110,10 @@ def vjp(f, *primals, has_aux=False):
         if g.shape != shape:
             raise InputError(f"vjp: cotangent has shape {g.shape} but the output has shape {shape}")
         if type(g) is not Tensor:
-            g = g.astype(dtype, copy=False)
+            g = g.astype(dtype)  # a copy: never the caller's own array
         found = backward_pass(out, g) if type(out) is Tensor and out.level == level else {}
-        return tuple(_export(found[id(leaf)][1]) if id(leaf) in found
+        handed_out = set()
+        return tuple(_export(found[id(leaf)][1], handed_out) if id(leaf) in found
                      else np.zeros(leaf.shape, leaf.dtype) for leaf in leaves)
 
     exported = _export(value)

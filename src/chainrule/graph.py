@@ -246,18 +246,25 @@ def backward(output, cotangent=None):
         if cotangent.shape != shape:
             raise InputError(f"backward: cotangent has shape {cotangent.shape} but the output "
                              f"has shape {shape}")
-        cotangent = cotangent.astype(output.dtype, copy=False)
+        cotangent = cotangent.astype(output.dtype)  # a copy: never the caller's own array
+    handed_out = set()
     for leaf, g in backward_pass(output, cotangent).values():
-        g = writable(g)
+        g = writable(g, handed_out)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
-def writable(g):
-    """A gradient safe to hand to a user (who may update it in place): an ndarray we own."""
+def writable(g, handed_out=None):
+    """A gradient safe to hand to a user who may update it in place: an ndarray we own and,
+    given ``handed_out`` (ids of arrays returned so far), not shared with another gradient
+    (``a + b`` gives ``a`` and ``b`` the very same cotangent)."""
     if type(g) is Tensor:
         return g
     g = np.asarray(g)
-    return g if g.flags.writeable and g.base is None else g.copy()
+    if not g.flags.writeable or g.base is not None or (handed_out and id(g) in handed_out):
+        g = g.copy()
+    if handed_out is not None:
+        handed_out.add(id(g))
+    return g
 
 
 def local_derivatives(node):

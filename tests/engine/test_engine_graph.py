@@ -60,6 +60,18 @@ def test_leaf_gradients_accumulate_like_pytorch():
     assert np.array_equal(x.grad, [4.0, 8.0])
 
 
+def test_gradients_handed_out_are_separate_writable_arrays():
+    ga, gb = cr.grad(lambda a, b: a + b, argnums=(0, 1))(2.0, 1.0)  # one cotangent for both
+    ga += 10.0  # an optimiser may update gradients in place
+    assert (ga, gb) == (11.0, 1.0)
+    gx, gy = cr.grad(lambda x, y: cr.sum(x + y), argnums=(0, 1))(np.ones(3), np.ones(3))
+    assert gx.flags.writeable and gy.flags.writeable and not np.shares_memory(gx, gy)
+    a, b = cr.tensor(2.0, requires_grad=True), cr.tensor(1.0, requires_grad=True)
+    seed = np.array(1.0)
+    (a + b).backward(seed)
+    assert a.grad is not b.grad and a.grad is not seed and b.grad is not seed
+
+
 def test_backward_with_an_explicit_cotangent():
     x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = x * np.array([1.0, 2.0, 3.0])
