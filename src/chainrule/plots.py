@@ -63,8 +63,8 @@ def _save(figure, path):
         f.write(buffer.getvalue())
 
 
-def _history_series(history) -> dict:
-    """{name: per-epoch list} from a dict of lists, a list of per-epoch dicts, or .to_dict()."""
+def _history_series(history):
+    """(epochs, {name: per-epoch list}) from a dict of lists, per-epoch dicts or .to_dict()."""
     if hasattr(history, "to_dict"):
         history = history.to_dict()
     if isinstance(history, dict):
@@ -77,7 +77,7 @@ def _history_series(history) -> dict:
         history = {k: [r.get(k) for r in history] for k in keys}
     if not isinstance(history, dict):
         raise InputError(f"learning curves need a history dict, got {type(history).__name__}")
-    series = {}
+    series, epochs = {}, history.get("epoch")
     for key, values in history.items():
         if key.lower() in ("epoch", "epochs", "time", "seconds") or not isinstance(values, list):
             continue
@@ -85,7 +85,11 @@ def _history_series(history) -> dict:
                    for v in values]
         if any(v is not None for v in numbers):
             series[key] = [math.nan if v is None else float(v) for v in numbers]
-    return series
+    length = max((len(v) for v in series.values()), default=0)
+    if not (isinstance(epochs, list) and len(epochs) == length
+            and all(isinstance(e, int | float) and not isinstance(e, bool) for e in epochs)):
+        epochs = list(range(1, length + 1))
+    return epochs, series
 
 
 def learning_curves(history, path, title="learning curves") -> None:
@@ -95,7 +99,7 @@ def learning_curves(history, path, title="learning curves") -> None:
     "val" in the validation ones (e.g. ``train_cost``, ``val_accuracy``), or a list of
     per-epoch dicts with such keys, or a History (``.to_dict()``).
     """
-    series = _history_series(history)
+    epochs, series = _history_series(history)
     panels = {"cost": {k: v for k, v in series.items() if "cost" in k or "loss" in k},
               "accuracy": {k: v for k, v in series.items() if "acc" in k}}
     panels = {name: curves for name, curves in panels.items() if curves}
@@ -106,10 +110,9 @@ def learning_curves(history, path, title="learning curves") -> None:
     for i, (name, curves) in enumerate(panels.items()):
         ax = figure.add_subplot(1, len(panels), i + 1)
         for key, values in sorted(curves.items()):
-            epochs = np.arange(1, len(values) + 1)
             validation = "val" in key.lower() or "test" in key.lower()
-            ax.plot(epochs, values, "--" if validation else "-", marker="o", markersize=3,
-                    label=key.replace("_", " "))
+            ax.plot(epochs[:len(values)], values, "--" if validation else "-", marker="o",
+                    markersize=3, label=key.replace("_", " "))
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)

@@ -42,6 +42,8 @@ HISTORY = {"train_cost": [1.2, 0.8, 0.5], "val_cost": [1.3, 0.9, 0.6],
     HISTORY,
     [dict(zip(HISTORY, values)) for values in zip(*HISTORY.values())],  # per-epoch records
     {"epochs": [{"epoch": 1, "cost": 1.0}, {"epoch": 2, "cost": 0.5}]},
+    {"epoch": [3, 4], "train_cost": [0.5, 0.4], "train_accuracy": [0.8, 0.9],  # History.to_dict
+     "val_cost": [None, None], "val_accuracy": [None, None], "lr": [0.5, 0.5], "time": [0.1, 0.1]},
 ])
 def test_learning_curves(tmp_path, history):
     path = tmp_path / "curves.png"
@@ -109,3 +111,12 @@ def test_importing_plots_does_not_import_matplotlib():
     code = "import chainrule.plots, sys; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_history_series_reads_training_history_fields():
+    epochs, series = plots._history_series(
+        {"epoch": [3, 4], "train_cost": [0.5, 0.4], "val_cost": [None, 0.6],
+         "val_accuracy": [None, None], "lr": [0.5, 0.5], "time": [0.1, 0.1]})
+    assert epochs == [3, 4]
+    assert set(series) == {"train_cost", "val_cost", "lr"}  # lr is kept but drawn in no panel
+    assert np.isnan(series["val_cost"][0]) and series["val_cost"][1] == 0.6
