@@ -523,6 +523,8 @@ def graph_report(expression: str, at: dict, mode="reverse", wrt=None, fmt="text"
             values.append(float(at[n]))
         except (TypeError, ValueError):
             raise InputError(f"--at: value of {n} must be a number, got {at[n]!r}") from None
+        if not np.isfinite(values[-1]):
+            raise InputError(f"--at: value of {n} must be finite, got {values[-1]}")
     functions = {name: getattr(ops, name) for name in expr.FUNCTIONS}
     with np.errstate(all="ignore"):
         graph = trace(lambda *xs: expr.evaluate(tree, dict(zip(names, xs)), functions),

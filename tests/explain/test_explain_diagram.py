@@ -248,6 +248,7 @@ def test_path_explosion_is_refused_but_reverse_mode_is_not():
     ("a + b", {"a": 1.0}, "--at has no value for b"),
     ("a", {"a": 1.0, "z": 2.0}, "--at gives 'z', which is not in the expression"),
     ("a", {"a": "x"}, "value of a must be a number"),
+    ("a", {"a": math.inf}, "value of a must be finite, got inf"),
 ])
 def test_bad_expressions_and_values_are_refused(expression, at, message):
     with pytest.raises(InputError, match=re.escape(message)):
