@@ -1,0 +1,301 @@
+"""Model files: exact round trips, checkpoints, and refusing everything that is not one."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import chainrule as cr
+from chainrule.errors import InputError
+from chainrule.nn.io import load, load_checkpoint, save
+
+
+def trained(tmp_path, dtype="float32", optimizer=None, **kwargs):
+    """A small network trained 2 epochs with a checkpoint; returns (net, path)."""
+    rng = np.random.default_rng(0)
+    X, y = rng.random((30, 4)), rng.integers(0, 3, 30)
+    net = cr.nn.Network([4, 5, 3], cost="log-likelihood", seed=1, dtype=dtype)
+    path = tmp_path / "model.npz"
+    cr.train(net, X, y, epochs=2, batch_size=7, optimizer=optimizer or cr.optim.Adam(0.01),
+             progress=False, checkpoint=path, **kwargs)
+    return net, path
+
+
+def members(path):
+    with zipfile.ZipFile(path) as zf:
+        return {info.filename: zf.read(info) for info in zf.infolist()}
+
+
+def write_members(path, entries):
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+
+
+def npy_bytes(array, allow_pickle=False):
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def rewrite_meta(path, change):
+    entries = members(path)
+    meta = json.loads(np.load(io.BytesIO(entries["__meta__.npy"])).tobytes())
+    change(meta)
+    text = json.dumps(meta).encode()
+    entries["__meta__.npy"] = npy_bytes(np.frombuffer(text, dtype=np.uint8))
+    write_members(path, entries)
+
+
+# ----------------------------------------------------------------- round trips
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_save_load_is_exact(tmp_path, dtype):
+    net = cr.nn.Network([5, 7, 3], activation="tanh", cost="cross-entropy", init="xavier",
+                        seed=3, dtype=dtype)
+    save(net, tmp_path / "m.npz")
+    back = load(tmp_path / "m.npz")
+    assert back.config() == net.config() and back.dtype == np.dtype(dtype)
+    for a, b in zip(back.params, net.params):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    X = np.random.default_rng(0).random((4, 5))
+    assert np.array_equal(back.predict_proba(X), net.predict_proba(X))
+    assert load_checkpoint(tmp_path / "m.npz")[1] is None
+
+
+def test_checkpoint_holds_the_training_state(tmp_path):
+    net, path = trained(tmp_path, metadata={"data": "toy"})
+    back, state = load_checkpoint(path)
+    assert np.array_equal(back.to_vector(), net.to_vector())
+    assert state.epoch == 2 and len(state.history) == 2 and state.metadata == {"data": "toy"}
+    assert state.optimizer.config() == cr.optim.Adam(0.01).config()
+    assert state.optimizer.t == 2 * 5                  # 30 rows in batches of 7: 5 steps/epoch
+    assert all(m.shape == p.shape for m, p in zip(state.optimizer.state_dict()["m"], net.params))
+    assert state.rng_state["bit_generator"] == "PCG64"
+    assert sorted(members(path)) == sorted(
+        [f"{k}.npy" for k in ("W1", "b1", "W2", "b2", "__meta__")]
+        + [f"optimizer.{k}.{i}.npy" for k in "mv" for i in range(4)])
+
+
+def test_save_adds_no_suffix_and_leaves_no_temporary_files(tmp_path):
+    net = cr.nn.Network([2, 2], seed=0)
+    save(net, tmp_path / "model")
+    assert sorted(os.listdir(tmp_path)) == ["model"]
+    assert np.array_equal(load(tmp_path / "model").to_vector(), net.to_vector())
+
+
+def test_a_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "m.npz"
+    old = cr.nn.Network([2, 2], seed=0)
+    save(old, path)
+    before = path.read_bytes()
+
+    def broken_savez(f, **arrays):
+        f.write(b"PK\x03\x04 half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", broken_savez)
+    with pytest.raises(OSError, match="disk full"):
+        save(cr.nn.Network([2, 2], seed=1), path)
+    assert path.read_bytes() == before and sorted(os.listdir(tmp_path)) == ["m.npz"]
+
+
+def test_metadata_that_is_not_json_is_an_input_error(tmp_path):
+    rng = np.random.default_rng(0)
+    with pytest.raises(InputError, match="JSON"):
+        cr.train(cr.nn.Network([2, 2], seed=0), rng.random((4, 2)), [0, 1, 0, 1], epochs=1,
+                 progress=False, checkpoint=tmp_path / "m.npz", metadata={"f": print})
+
+
+# ----------------------------------------------------------------- refusals
+class Hostile:
+    """Unpickling this object creates ``path``: proof that code ran."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@pytest.mark.parametrize("entry", ["W1.npy", "__meta__.npy", "optimizer.m.0.npy"])
+def test_a_hostile_pickle_inside_the_npz_is_never_executed(tmp_path, entry):
+    _, path = trained(tmp_path)
+    marker = tmp_path / "pwned"
+    entries = members(path)
+    entries[entry] = npy_bytes(np.array([Hostile(marker)], dtype=object), allow_pickle=True)
+    write_members(path, entries)
+    assert b"pwned" in path.read_bytes()                # the payload really is in the file
+    with pytest.raises(InputError, match=r"model.npz: .*(Python objects|pickled)"):
+        load_checkpoint(path)
+    assert not marker.exists()
+
+
+def test_a_bare_pickle_file_is_refused(tmp_path):
+    import pickle
+
+    marker = tmp_path / "pwned"
+    path = tmp_path / "m.npz"
+    path.write_bytes(pickle.dumps(Hostile(marker)))
+    with pytest.raises(InputError, match="not a chainrule model"):
+        load(path)
+    assert not marker.exists()
+
+
+def test_truncated_files_are_refused_at_every_cut(tmp_path):
+    _, path = trained(tmp_path)
+    data = path.read_bytes()
+    for cut in range(0, len(data), max(1, len(data) // 60)):
+        path.write_bytes(data[:cut])
+        with pytest.raises(InputError, match=r"model.npz: (truncated or corrupt zip|not a "
+                                             r"chainrule model)"):
+            load(path)
+
+
+@pytest.mark.parametrize("drop, message", [
+    ("__meta__.npy", r"not a chainrule model \(no __meta__ entry\)"),
+    ("W2.npy", "missing W2"),
+    ("optimizer.v.3.npy", r"missing optimizer\.v\.3"),
+])
+def test_missing_entries_are_named(tmp_path, drop, message):
+    _, path = trained(tmp_path)
+    entries = members(path)
+    del entries[drop]
+    write_members(path, entries)
+    with pytest.raises(InputError, match=message):
+        load_checkpoint(path)
+
+
+def test_wrong_shapes_and_dtypes_are_named(tmp_path):
+    _, path = trained(tmp_path)
+    entries = members(path)
+    entries["W2.npy"] = npy_bytes(np.zeros((5, 3), dtype=np.float32))
+    write_members(path, entries)
+    with pytest.raises(InputError, match=r"W2 has shape \(5, 3\), expected \(3, 5\)"):
+        load(path)
+    entries["W2.npy"] = npy_bytes(np.zeros((3, 5), dtype=np.float64))
+    write_members(path, entries)
+    with pytest.raises(InputError, match="W2 has dtype float64, expected float32"):
+        load(path)
+
+
+def test_future_and_foreign_formats_are_refused(tmp_path):
+    _, path = trained(tmp_path)
+    rewrite_meta(path, lambda m: m.update(version=9))
+    with pytest.raises(InputError, match=r"format version 9 is newer than this chainrule \(1\)"):
+        load(path)
+    rewrite_meta(path, lambda m: m.update(version=1, format="keras"))
+    with pytest.raises(InputError, match="not a chainrule model"):
+        load(path)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda m: m["config"].update(sizes=[4, 0, 3]), "sizes"),
+    (lambda m: m["config"].update(activation="swish"), "activation"),
+    (lambda m: m["config"].update(dtype="float16"), "dtype"),
+    (lambda m: m.update(params=["W1", "b1"]), "params"),
+    (lambda m: m["training"].update(epoch=5), "epoch 5 does not match"),
+    (lambda m: m["training"]["optimizer"].update(name="Adagrad"), "Adagrad"),
+    (lambda m: m["training"]["optimizer"].update(lr=-1.0), "lr"),
+    (lambda m: m["training"].update(rng={"bit_generator": "MT19937"}), "rng"),
+    (lambda m: m["training"]["history"].update(lr=[1.0]), "same length"),
+    (lambda m: m["training"].update(metadata=[1]), "metadata"),
+    (lambda m: m["training"].pop("seed"), "expected the keys"),
+])
+def test_inconsistent_metadata_is_refused(tmp_path, change, message):
+    _, path = trained(tmp_path)
+    rewrite_meta(path, change)
+    with pytest.raises(InputError, match=message):
+        load_checkpoint(path)
+
+
+def test_other_odd_files(tmp_path):
+    path = tmp_path / "m.npz"
+    np.save(path.with_suffix(".npy"), np.zeros(3))
+    os.replace(path.with_suffix(".npy"), path)
+    with pytest.raises(InputError, match=r"a single \.npy array"):
+        load(path)
+    path.write_text("W1,b1\n1,2\n")
+    with pytest.raises(InputError, match=r"not an \.npz archive"):
+        load(path)
+    with pytest.raises(InputError, match="no such file"):
+        load(tmp_path / "absent.npz")
+    with pytest.raises(InputError, match="directory"):
+        load(tmp_path)
+    net = cr.nn.Network([2, 2], seed=0)
+    save(net, path)
+    entries = members(path)
+    entries["notes.txt"] = b"hello"
+    write_members(path, entries)
+    with pytest.raises(InputError, match="unexpected entry 'notes.txt'"):
+        load(path)
+    del entries["notes.txt"]
+    entries["extra.npy"] = npy_bytes(np.zeros(2))
+    write_members(path, entries)
+    with pytest.raises(InputError, match="unexpected entry 'extra'"):
+        load(path)
+    del entries["extra.npy"]
+    entries["W1.npy"] = npy_bytes(np.full((2, 2), np.nan, dtype=np.float32))
+    write_members(path, entries)
+    with pytest.raises(InputError, match="W1 contains NaN"):
+        load(path)
+
+
+def test_compressed_members_are_refused(tmp_path):
+    """np.savez stores arrays as they are; a deflated member could be a zip bomb."""
+    path = tmp_path / "m.npz"
+    save(cr.nn.Network([2, 2], seed=0), path)
+    entries = members(path)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    with pytest.raises(InputError, match="compressed"):
+        load(path)
+
+
+def test_engine_models_are_saved_but_not_loaded_as_networks(tmp_path):
+    from chainrule.nn.functional import EngineModel
+
+    model = EngineModel(lambda params, X: X @ params[0], [np.ones((2, 3))], n_inputs=2)
+    save(model, tmp_path / "e.npz")
+    assert sorted(members(tmp_path / "e.npz")) == ["__meta__.npy", "p0.npy"]
+    with pytest.raises(InputError, match="engine-defined model"):
+        load(tmp_path / "e.npz")
+
+
+# ----------------------------------------------------------------- fuzzing
+@pytest.fixture(scope="module")
+def checkpoint_bytes(tmp_path_factory):
+    net, path = trained(tmp_path_factory.mktemp("fuzz"), optimizer=cr.optim.SGD(0.1, 0.9))
+    return path.read_bytes()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzzed_model_files_only_raise_input_errors(tmp_path_factory, checkpoint_bytes, data):
+    raw = bytearray(checkpoint_bytes)
+    for _ in range(data.draw(st.integers(1, 8))):
+        kind = data.draw(st.sampled_from(["flip", "cut", "insert", "zero"]))
+        at = data.draw(st.integers(0, max(0, len(raw) - 1)))
+        if kind == "flip" and raw:
+            raw[at] ^= data.draw(st.integers(1, 255))
+        elif kind == "cut":
+            del raw[at:at + data.draw(st.integers(1, 64))]
+        elif kind == "insert":
+            raw[at:at] = data.draw(st.binary(min_size=1, max_size=16))
+        else:
+            raw[at:at + 8] = bytes(len(raw[at:at + 8]))
+    path = tmp_path_factory.mktemp("fuzzed") / "m.npz"
+    path.write_bytes(bytes(raw))
+    try:
+        net, state = load_checkpoint(path)
+    except InputError as error:
+        assert str(error).startswith(str(path)) and "\n" not in str(error)
+        return
+    assert np.isfinite(net.to_vector()).all()          # whatever loads is a usable network
