@@ -190,10 +190,10 @@ class Graph:
         >>> trace(lambda a, b: (a + b) * (b + 1), 2.0, 1.0).cost()["forward"]
         {'passes': 2, 'edge_visits': 10}
         """
-        n_in, n_edges = len(self.inputs), len(self.edges)
-        counts = [self._path_counts(i) for i in self.inputs]
-        return {"reverse": {"passes": 1, "edge_visits": n_edges},
-                "forward": {"passes": n_in, "edge_visits": n_in * n_edges},
+        counts = [self._path_counts(i) for i in self.inputs]  # counted, never enumerated
+        return {"reverse": {"passes": 1, "edge_visits": self.reverse()[1]},
+                "forward": {"passes": len(self.inputs),
+                            "edge_visits": sum(self.forward(i)[1] for i in self.inputs)},
                 "paths": {"paths": sum(c[self.output] for c, _ in counts),
                           "edge_visits": sum(n[self.output] for _, n in counts)}}
 
