@@ -489,7 +489,7 @@ def trace(f, *inputs, names=None) -> Graph:
                 edges.append(Edge(ids[id(parent)], i, None if d is None else float(d)))
         node_names[id(t)] = name
         nodes.append(Node(name, t.op, label, np.asarray(t.numpy()), kind))
-    return Graph(nodes, edges, len(order) - 1)
+    return Graph(nodes, edges, ids[id(out)])
 
 
 def graph_report(expression: str, at: dict, mode="reverse", wrt=None, fmt="text") -> str:

@@ -223,6 +223,20 @@ def test_unused_input_is_an_isolated_node_with_zero_gradient():
     assert g.gradients("forward") == g.gradients("reverse") == {"a": 2.0, "b": 0.0}
 
 
+def test_output_that_is_an_input():
+    g = trace(lambda a, b: a, 1.0, 2.0)
+    assert g.nodes[g.output].name == "a" and g.value == 1.0
+    for mode in MODES:
+        assert g.gradients(mode) == {"a": 1.0, "b": 0.0}
+
+
+def test_parameters_captured_by_a_closure_are_inputs_too():
+    w = cr.tensor(3.0, requires_grad=True)
+    g = trace(lambda x: x * w, 2.0)
+    assert [n.kind for n in g.nodes] == ["input", "input", "op"]
+    assert g.gradients() == {"x": 3.0, g.nodes[1].name: 2.0}
+
+
 def test_path_explosion_is_refused_but_reverse_mode_is_not():
     def f(x):
         for _ in range(30):
