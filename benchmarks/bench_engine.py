@@ -7,13 +7,16 @@ Workloads (each timed forward + backward, runs alternating between the two syste
 - ``mlp``: the issue-5 "generic N2" step: a [784, 100, 10] relu + log_softmax MLP, the mean
   negative log-likelihood of a batch of 128 in float32, gradients of all four parameters.
 
-Run: ``python benchmarks/bench_engine.py [--repeats 15]``. Prints a table with microseconds
-per op (chain) or milliseconds per step (mlp) and the ratio chainrule / PyTorch (goal <= 1.0).
+Run: ``python benchmarks/bench_engine.py [--repeats 15] [--threads 2]``. Prints
+microseconds per op (chain) or milliseconds per step (mlp) and the ratio chainrule / PyTorch
+(goal <= 1.0). The mlp step is BLAS-bound and multi-threaded: on a busy machine (see the load
+average printed first) a 2-thread barrier can wait for a free core, so read it with care.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -92,13 +95,28 @@ def compare(name, ours, theirs, repeats, unit, per):
     return m_ours / m_theirs
 
 
+def _limit_numpy_threads(n):
+    """Give NumPy's BLAS the same number of threads as PyTorch (if threadpoolctl is there)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return "numpy BLAS threads: default"
+    threadpool_limits(n)
+    return f"numpy BLAS threads: {n}"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--threads", type=int, default=2, help="for PyTorch and NumPy's BLAS")
     args = parser.parse_args(argv)
     import torch
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
+    blas = _limit_numpy_threads(args.threads)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"numpy {np.__version__} ({blas}), torch {torch.__version__} ({args.threads} threads), "
+          f"{os.cpu_count()} cores, load average {load}")
     rng = np.random.default_rng(0)
     x0, w, b = rng.normal(size=10), rng.normal(size=10), rng.normal(size=10)
     print(f"per op (chain of {N_OPS} ops on (10,) arrays, forward + backward), "
