@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import array_shapes, mutually_broadcastable_shapes
 import chainrule as cr
 from chainrule.ops import cos, sin
 
-SETTINGS = settings(max_examples=25, deadline=None)
+SETTINGS = settings(max_examples=40, deadline=None)
 seeds = st.integers(0, 2**32 - 1)
 two_shapes = mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=3)
 one_shape = array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=3)
