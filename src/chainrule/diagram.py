@@ -63,6 +63,11 @@ def _fmt(x) -> str:
     return f"{float(x):.6g}"
 
 
+def _show(value) -> str:
+    """A node's value: the number for a scalar, the shape for a tensor."""
+    return _fmt(value) if value.size == 1 else f"shape {value.shape}"
+
+
 def _const(x) -> str:
     x = np.asarray(x)
     if x.size != 1:
@@ -209,14 +214,9 @@ class Graph:
     def to_dict(self, mode="reverse", wrt=None) -> dict:
         """JSON-ready: value, nodes, edges, gradients, and the mode's own numbers and cost."""
         chosen = self._check(mode, wrt)
-        nodes = []
-        for n in self.nodes:
-            entry = {"name": n.name, "op": n.op, "label": n.label, "kind": n.kind}
-            if n.value.size == 1:
-                entry["value"] = float(n.value.reshape(()))
-            else:
-                entry["shape"] = list(n.value.shape)
-            nodes.append(entry)
+        nodes = [{"name": n.name, "op": n.op, "label": n.label, "kind": n.kind,
+                  **({"value": float(n.value.reshape(()))} if n.value.size == 1
+                     else {"shape": list(n.value.shape)})} for n in self.nodes]
         out = {"expression": self.expression, "output": self._name(self.output), "mode": mode,
                "nodes": nodes,
                "edges": [{"from": self._name(e.parent), "to": self._name(e.child),
@@ -250,14 +250,13 @@ class Graph:
         lines = []
         if self.expression is not None:
             at = ", ".join(f"{self._name(i)} = {_fmt(self.nodes[i].value)}" for i in self.inputs)
-            shown = _fmt(self.value) if self.value.size == 1 else f"shape {self.value.shape}"
-            lines += [f"{o} = {self.expression}" + (f" at {at}" if at else "") + f": {shown}", ""]
+            lines += [f"{o} = {self.expression}" + (f" at {at}" if at else "")
+                      + f": {_show(self.value)}", ""]
         lines.append("nodes (forward pass, inputs first):")
         width = max(len(n.label) for n in self.nodes)
         for i, n in enumerate(self.nodes):
-            shown = _fmt(n.value) if n.value.size == 1 else f"shape {n.value.shape}"
             role = "  (input)" if n.kind == "input" else "  (output)" if i == self.output else ""
-            lines.append(f"  {n.label:<{width}}  = {shown}{role}")
+            lines.append(f"  {n.label:<{width}}  = {_show(n.value)}{role}")
         lines.append("edges (local derivatives):" if self.scalar else "edges:")
         if not self.edges:
             lines.append("  (none)")
@@ -340,8 +339,7 @@ class Graph:
                  '  node [shape=box, style=rounded, fontname="Helvetica"];',
                  '  edge [fontname="Helvetica", fontsize=10];']
         for i, n in enumerate(self.nodes):
-            shown = _fmt(n.value) if n.value.size == 1 else f"shape {n.value.shape}"
-            label = f"{n.label}\n= {shown}" + (f"\n{notes[i]}" if i in notes else "")
+            label = f"{n.label}\n= {_show(n.value)}" + (f"\n{notes[i]}" if i in notes else "")
             shape = ', shape=ellipse' if n.kind == "input" else (
                 ", penwidth=2" if i == self.output else "")
             lines.append(f"  {_q(n.name)} [label={_q(label)}{shape}];")
@@ -361,14 +359,14 @@ class Graph:
 
     def to_svg(self, mode="reverse", wrt=None) -> str:
         """SVG drawn by Graphviz's ``dot`` program (RunFailed when it is not installed)."""
-        dot_source = self.to_dot(mode, wrt)
+        source = self.to_dot(mode, wrt)  # bad --mode/--wrt are reported before Graphviz is sought
         program = shutil.which("dot")
         if program is None:
             raise RunFailed("--format svg needs Graphviz's 'dot' program, which is not "
                             "installed (e.g. apt-get install graphviz); --format dot works "
                             "without it")
         try:
-            done = subprocess.run([program, "-Tsvg"], input=dot_source.encode("utf-8"),
+            done = subprocess.run([program, "-Tsvg"], input=source.encode(),
                                   capture_output=True, timeout=60, check=False)
         except (OSError, subprocess.TimeoutExpired) as e:
             raise RunFailed(f"Graphviz 'dot' failed to run: {e}") from None
