@@ -250,7 +250,8 @@ class Graph:
         lines = []
         if self.expression is not None:
             at = ", ".join(f"{self._name(i)} = {_fmt(self.nodes[i].value)}" for i in self.inputs)
-            lines += [f"{o} = {self.expression}" + (f" at {at}" if at else "")
+            named = self.expression if self.expression == o else f"{o} = {self.expression}"
+            lines += [named + (f" at {at}" if at else "")
                       + f": {_show(self.value)}", ""]
         lines.append("nodes (forward pass, inputs first):")
         width = max(len(n.label) for n in self.nodes)
