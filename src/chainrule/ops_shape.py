@@ -201,6 +201,24 @@ def _guarded(rule, kind, name):
     return call
 
 
+def _checked_cotangent(c, x, i, name):
+    """A user vjp's cotangent for input ``i``, of ``x``'s shape: a smaller one (say a scalar 0)
+    is broadcast up, a broadcast one is summed back by the backward pass, others refused."""
+    if type(c) is not Tensor:
+        c = np.asarray(c, dtype=getattr(x, "dtype", None))
+    want = _shape(x)
+    try:
+        joint = np.broadcast_shapes(c.shape, want)
+    except ValueError:
+        joint = None
+    if joint == want:
+        return c if c.shape == want else broadcast_to(c, want)
+    if joint != c.shape:
+        raise InputError(f"{name}: vjp gave a cotangent of shape {c.shape} for input {i}, "
+                         f"which has shape {want}")
+    return c
+
+
 def primitive(forward, vjp, jvp=None, name=None):
     """Make a new op from NumPy functions, usable everywhere the built-in ops are.
 
@@ -227,7 +245,7 @@ def primitive(forward, vjp, jvp=None, name=None):
             if not isinstance(cotangents, tuple | list) or len(cotangents) != len(xs):
                 raise InputError(f"{name}: vjp must return a tuple of {len(xs)} cotangent(s), "
                                  f"got {type(cotangents).__name__}")
-            return cotangents[i]
+            return _checked_cotangent(cotangents[i], xs[i], i, name)
         return rule
 
     prim = Primitive(name, array_forward, vjp_rule, jvp and _guarded(jvp, "jvp", name), verb=None)

@@ -153,6 +153,15 @@ def test_user_primitive_without_jvp_names_itself_in_forward_mode():
     assert "skipped fwd: cube: forward mode needs a jvp rule" in str(result)
     with pytest.raises(InputError, match="must be functions"):
         cr.primitive(lambda x: x, None)
+    bad_shape = cr.primitive(lambda x: x * 2, lambda g, out, x: (np.ones(2),), name="bad_shape")
+    with pytest.raises(InputError, match=r"bad_shape: vjp gave a cotangent of shape \(2,\) for "
+                                         r"input 0, which has shape \(3,\)"):
+        cr.grad(lambda x: cr.sum(bad_shape(x)))(np.ones(3))
+    bad_count = cr.primitive(lambda x: x * 2, lambda g, out, x: g * 2, name="bad_count")
+    with pytest.raises(InputError, match="bad_count: vjp must return a tuple of 1 cotangent"):
+        cr.grad(lambda x: cr.sum(bad_count(x)))(np.ones(3))
+    scalar_zero = cr.primitive(lambda x: x * 2, lambda g, out, x: (0.0,), name="zero")
+    assert np.array_equal(cr.grad(lambda x: cr.sum(scalar_zero(x)))(np.ones(3)), np.zeros(3))
 
 
 def test_user_primitive_with_numpy_rules_explains_why_it_cannot_go_second_order():
