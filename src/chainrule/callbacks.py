@@ -105,7 +105,9 @@ class TrainingState:
     ``epoch`` epochs are done; ``optimizer`` carries its restored state; ``rng_state`` is the
     shuffling Generator's ``bit_generator.state``; ``early_stopping`` the
     :meth:`EarlyStopping.state_dict` (or None); ``metadata`` free JSON the caller attached
-    (the CLI stores the data set's name).
+    (the CLI stores the data set's name). ``params`` is None, or the unrolled weights training
+    continues from when they differ from the model's (early stopping gave the model its best
+    weights back, but a resumed run carries on from the last epoch's).
     """
 
     epoch: int
@@ -115,6 +117,7 @@ class TrainingState:
     seed: int | None = 0
     metadata: dict = field(default_factory=dict)
     early_stopping: dict | None = None
+    params: np.ndarray | None = None
 
 
 def _fmt(value, percent=False):

@@ -186,17 +186,17 @@ class _Run:
         self.save(epoch)
         return stop
 
-    def state(self, epoch):
+    def state(self, epoch, params=None):
         es = None if self.early_stopping is None else self.early_stopping.state_dict()
         return TrainingState(epoch=epoch, optimizer=self.optimizer, history=self.history,
                              rng_state=self.rng.bit_generator.state, seed=self.seed,
-                             metadata=self.metadata, early_stopping=es)
+                             metadata=self.metadata, early_stopping=es, params=params)
 
-    def save(self, epoch):
+    def save(self, epoch, params=None):
         if self.checkpoint is not None:
             from chainrule.nn.io import save
 
-            save(self.model, self.checkpoint, state=self.state(epoch))
+            save(self.model, self.checkpoint, state=self.state(epoch, params))
 
     def sgd(self, done, batch_size, progress):
         """The mini-batch loop (the hot path: no validation, no allocation per batch)."""
@@ -315,6 +315,8 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
         history = History.from_dict(resume.history.to_dict())
         rng.bit_generator.state = resume.rng_state
         done, metadata = resume.epoch, {**resume.metadata, **(metadata or {})}
+        if resume.params is not None:      # early stopping had restored the best weights
+            model.from_vector(resume.params)
         if early_stopping is not None and resume.early_stopping is not None:
             early_stopping.load_state_dict(resume.early_stopping)
     else:
@@ -336,14 +338,15 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
     for cb in listed:
         if hasattr(cb, "on_train_begin"):
             cb.on_train_begin(model, total)
-    if optimizer.uses_scipy:
-        run.scipy(done)
-    else:
-        run.sgd(done, batch_size, progress)
+    with np.errstate(over="ignore", invalid="ignore"):   # a diverging run is reported below
+        if optimizer.uses_scipy:
+            run.scipy(done)
+        else:
+            run.sgd(done, batch_size, progress)
     for cb in listed:
         if hasattr(cb, "on_train_end"):
             cb.on_train_end(model, history)
     if early_stopping is not None and early_stopping.restore_best \
             and early_stopping.best_params is not None and len(history) > done:
-        run.save(len(history))        # the file holds the restored best weights
+        run.save(len(history), params=run.last_good)   # best weights; resume from the last
     return history

@@ -4,7 +4,9 @@ training state — read back without ever unpickling anything.
 Layout (``version`` 1): the arrays ``W1, b1, W2, b2, ...`` (the network's params, in its dtype),
 ``__meta__`` (uint8, UTF-8 JSON ``{"format": "chainrule-model", "version": 1, "config": ...,
 "dtype": ..., "params": [names], "training": null | {...}}``) and, in a checkpoint, the
-optimiser's arrays ``optimizer.<name>.<i>`` and ``early_stopping.best_params``. ``training``
+optimiser's arrays ``optimizer.<name>.<i>``, ``early_stopping.best_params`` and
+``training.params`` (the weights to continue from, when early stopping gave the model its best
+ones back). ``training``
 holds the epoch, the optimiser's config and scalar state, the shuffling Generator's state, the
 history and free metadata.
 
@@ -82,10 +84,12 @@ def _state_to_json(state, arrays):
         early["has_best_params"] = best is not None
         if best is not None:
             arrays["early_stopping.best_params"] = np.ascontiguousarray(best)
+    if state.params is not None:
+        arrays["training.params"] = np.ascontiguousarray(state.params)
     return {"epoch": int(state.epoch), "seed": state.seed, "optimizer": state.optimizer.config(),
             "optimizer_state": scalars, "optimizer_arrays": counts, "rng": state.rng_state,
             "history": state.history.to_dict(), "metadata": state.metadata,
-            "early_stopping": early}
+            "early_stopping": early, "has_params": state.params is not None}
 
 
 def load(path):
@@ -244,6 +248,8 @@ class _Reader:
         early = training.get("early_stopping")
         if isinstance(early, dict) and early.get("has_best_params"):
             members.add("early_stopping.best_params")
+        if training.get("has_params") is True:
+            members.add("training.params")
         return members
 
     def state(self, training, net):
@@ -253,7 +259,7 @@ class _Reader:
         if not isinstance(training, dict):
             self.fail("training state is not a JSON object")
         keys = {"epoch", "seed", "optimizer", "optimizer_state", "optimizer_arrays", "rng",
-                "history", "metadata", "early_stopping"}
+                "history", "metadata", "early_stopping", "has_params"}
         if set(training) != keys:
             self.fail(f"training state: expected the keys {sorted(keys)}")
         try:
@@ -292,9 +298,14 @@ class _Reader:
             if "early_stopping.best_params" in self.members:
                 early["best_params"] = self.array("early_stopping.best_params",
                                                   (net.to_vector().size,), net.dtype)
+        params = None
+        if training["has_params"] is True:
+            params = self.array("training.params", (net.to_vector().size,), net.dtype)
+            if not np.isfinite(params).all():
+                self.fail("training.params contains NaN or infinite values")
         seed = training["seed"]
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             self.fail(f"training state: seed {seed!r} is not an integer")
         return TrainingState(epoch=epoch, optimizer=optimizer, history=history,
                              rng_state=rng.bit_generator.state, seed=seed, metadata=metadata,
-                             early_stopping=early)
+                             early_stopping=early, params=params)
