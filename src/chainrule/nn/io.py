@@ -6,9 +6,8 @@ Layout (``version`` 1): the arrays ``W1, b1, W2, b2, ...`` (the network's params
 "dtype": ..., "params": [names], "training": null | {...}}``) and, in a checkpoint, the
 optimiser's arrays ``optimizer.<name>.<i>``, ``early_stopping.best_params`` and
 ``training.params`` (the weights to continue from, when early stopping gave the model its best
-ones back). ``training``
-holds the epoch, the optimiser's config and scalar state, the shuffling Generator's state, the
-history and free metadata.
+ones back). ``training`` holds the epoch, the optimiser's config and scalar state, the
+shuffling Generator's state, the history and free metadata.
 
 Loading reads each member with NumPy's header parser (no pickle, no ``allow_pickle``),
 checks every name, shape, dtype and value against the config before building anything, and
