@@ -73,11 +73,11 @@ def output_cost(z, Y, output, cost):
     return -cr.sum(Y * cr.log(cr.maximum(a, tiny)) + (1 - Y) * cr.log(cr.maximum(1 - a, tiny))) / m
 
 
-def _penalty(weights, l2, n):
-    """λ/(2n) Σ w² as an engine expression (0.0 when λ = 0)."""
+def _regularised(cost, weights, l2, n):
+    """C_0 + λ/(2n) Σ w² as an engine expression (C_0 itself when λ = 0: no extra nodes)."""
     if not l2:
-        return 0.0
-    return (l2 / (2 * n)) * sum(cr.sum(W * W) for W in weights)
+        return cost
+    return cost + (l2 / (2 * n)) * sum(cr.sum(W * W) for W in weights)
 
 
 def network_cost(params, X, Y, config, l2=0.0, n=None):
@@ -102,7 +102,7 @@ def network_cost(params, X, Y, config, l2=0.0, n=None):
         z = a @ cr.transpose(W) + b               # z^l = a^{l-1} W^l^T + b^l
         if l < len(weights):
             a = hidden(z)
-    return output_cost(z, Y, config["output"], config["cost"]) + _penalty(weights, l2, n)
+    return _regularised(output_cost(z, Y, config["output"], config["cost"]), weights, l2, n)
 
 
 class EngineModel:
@@ -157,7 +157,7 @@ class EngineModel:
         def f(*params):
             z = self.forward_fn(list(params), X)
             decayed = [p for p, d in zip(params, self._decay) if d]
-            return output_cost(z, Y, self.output, self.cost_name) + _penalty(decayed, l2, n)
+            return _regularised(output_cost(z, Y, self.output, self.cost_name), decayed, l2, n)
         return f
 
     def check_inputs(self, X):
