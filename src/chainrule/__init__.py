@@ -19,6 +19,7 @@ from chainrule.ops import (
     abs,
     clip,
     concatenate,
+    cos,
     exp,
     leaky_relu,
     log,
@@ -32,6 +33,7 @@ from chainrule.ops import (
     relu,
     reshape,
     sigmoid,
+    sin,
     softmax,
     sqrt,
     stack,
@@ -57,9 +59,10 @@ _LAZY = {
 }
 
 __all__ = [
-    "GradcheckResult", "Tensor", "abs", "clip", "concatenate", "exp", "grad", "gradcheck",
+    "GradcheckResult", "Tensor", "abs", "clip", "concatenate", "cos", "exp", "grad", "gradcheck",
     "hessian", "jacfwd", "jacrev", "jvp", "leaky_relu", "log", "log_softmax", "matmul", "max",
-    "maximum", "mean", "minimum", "no_grad", "primitive", "relu", "reshape", "sigmoid", "softmax",
+    "maximum", "mean", "minimum", "no_grad", "primitive", "relu", "reshape", "sigmoid", "sin",
+    "softmax",
     "sqrt", "stack", "sum", "tanh", "tensor", "transpose", "value_and_grad", "vjp", "where",
     *_LAZY,
 ]

@@ -95,7 +95,9 @@ def _assignments(text):
         name, sep, number = part.partition("=")
         name = name.strip()
         if not sep or not name.isidentifier():
-            raise argparse.ArgumentTypeError(f"expected name=value pairs like a=2,b=1, got {part!r}")
+            raise argparse.ArgumentTypeError(
+                f"expected name=value pairs like a=2,b=1, got {part!r}"
+            )
         try:
             values[name] = float(number)
         except ValueError:
@@ -109,7 +111,8 @@ def _assignments(text):
 
 def _add_data_options(p, default):
     p.add_argument("--data", default=default,
-                   help="digits | mnist | fashion-mnist | FILE.csv | FILE.npz (default: %(default)s)")
+                   help="digits | mnist | fashion-mnist | FILE.csv | FILE.npz "
+                        "(default: %(default)s)")
     p.add_argument("--data-dir", metavar="DIR",
                    help="where MNIST files are kept or downloaded (default: $CHAINRULE_DATA or the "
                         "platform cache)")
@@ -123,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    t = sub.add_parser("train", help="train a network (default: 8x8 digits) and report test accuracy",
+    t = sub.add_parser("train", help="train a network and report its test accuracy",
                        description="Train a network with backpropagation. With no options: the "
                                    "embedded 8x8 digits, a [64,100,10] network, test accuracy.")
     _add_data_options(t, "digits")
@@ -167,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--plot", metavar="confusion.png", help="plot the confusion matrix")
     e.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("predict", help="class predictions for rows of a CSV/NPY file or a PNG digit")
+    p = sub.add_parser("predict", help="classes of CSV/NPY rows or of a PNG digit")
     p.add_argument("model", metavar="M.npz")
     p.add_argument("input", metavar="INPUT", help="a .csv or .npy of rows, or a .png image")
     p.add_argument("--json", action="store_true")
@@ -195,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     gr = sub.add_parser("graph", help="a computational graph with local derivatives and path sums")
     gr.add_argument("expression", help='e.g. "(a+b)*(b+1)"')
-    gr.add_argument("--at", type=_assignments, required=True, metavar="a=2,b=1")
+    gr.add_argument("--at", type=_assignments, default={}, metavar="a=2,b=1",
+                    help="the value of every name in the expression")
     gr.add_argument("--mode", choices=("reverse", "forward", "paths"), default="reverse")
     gr.add_argument("--wrt", metavar="NAME", help="forward mode: the input to differentiate by")
     gr.add_argument("--format", choices=("text", "json", "dot", "svg"), default="text")

@@ -29,7 +29,7 @@ def _load_split(source, data_dir, download, split):
 
 
 def _resolve_sizes(layers, n_features, n_classes, source):
-    """Fill in the ends of ``--layers`` that the data fixes (full list iff it starts with the width)."""
+    """Complete ``--layers`` with the ends the data fixes (a full list starts with the width)."""
     if layers is None:
         layers = DEFAULT_HIDDEN.get(source, [30])
     if layers[0] == n_features and len(layers) >= 2:
@@ -71,6 +71,10 @@ def train(args) -> int:
 
     source = args.data
     download = not args.no_download
+    if args.plot:  # fail now, not after a long run
+        from chainrule import plots
+
+        plots.require_matplotlib()
     X, y = _load_split(source, args.data_dir, download, "train")
     X_test, y_test = _load_split(source, args.data_dir, download, "test")
     if args.validation > 0:
@@ -114,7 +118,7 @@ def train(args) -> int:
         checkpoint=args.save, resume=state, metadata={"data": source},
     )
     test_accuracy = _accuracy(net, X_test, y_test)
-    test_cost = net.cost(X_test, y_test, l2=args.l2)
+    test_cost = net.cost(X_test, y_test)  # the data cost C_0: λ's term is not about the test set
     if args.plot:
         from chainrule import plots
 
@@ -147,7 +151,7 @@ def evaluate(args) -> int:
     if args.plot:
         from chainrule import plots
 
-        plots.confusion_matrix(y, net.predict(X), args.plot)
+        plots.confusion_matrix(y, net.predict(X), args.plot, n_classes=max(net.sizes[-1], 2))
     if args.json:
         _emit(json.dumps({"model": args.model, "data": source, "split": args.split, **report}))
         return 0
