@@ -100,18 +100,22 @@ def test_backprop_equals_finite_differences_to_high_precision(hidden):
     assert relative_difference(analytic, numerical_gradient(net, X, y, l2=1.0)) < 1e-10
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(sizes=st.lists(st.integers(1, 6), min_size=2, max_size=4),
        m=st.integers(1, 8), hidden=st.sampled_from(HIDDEN), pair=st.sampled_from(PAIRS),
-       l2=st.sampled_from([0.0, 0.3]), seed=st.integers(0, 10_000))
+       l2=st.sampled_from([0.0, 0.3]), seed=st.integers(0, 10_000), soft=st.booleans())
 def test_hypothesis_random_networks_fused_equals_trace_equals_engine(sizes, m, hidden, pair,
-                                                                     l2, seed):
+                                                                     l2, seed, soft):
     output, cost = pair
     if output == "softmax" and sizes[-1] < 2:
         sizes[-1] = 2
     net = Network(sizes, activation=hidden, output=output, cost=cost, init="normal", seed=seed,
                   dtype="float64")
     X, y = data(net, m=m, seed=seed)
+    if soft:   # a target matrix instead of labels: distributions for log-likelihood
+        rng = np.random.default_rng(seed)
+        y = (rng.dirichlet(np.ones(sizes[-1]), m) if cost == "log-likelihood"
+             else rng.uniform(0, 1, (m, sizes[-1])))
     Y = net.encode_targets(y)
     fused = net.gradients(X, Y, l2=l2, n=m + 3)
     trace = net.backprop_trace(X, y, l2=l2, n=m + 3)

@@ -256,6 +256,24 @@ def test_bad_labels_and_targets_name_what_and_where(y, message):
         net().backprop(X3, y)
 
 
+def test_log_likelihood_targets_must_be_distributions():
+    softmax = Network([3, 2], cost="log-likelihood", seed=0, dtype="float64")
+    with pytest.raises(InputError, match=r"target row 1 \(\[0.5, 0.7\]\) is not a probability"):
+        softmax.cost(np.zeros((2, 3)), [[1.0, 0.0], [0.5, 0.7]])
+    with pytest.raises(InputError, match="target row 0"):
+        softmax.encode_targets([[1.5, -0.5]])
+    soft = np.array([[0.25, 0.75], [0.5, 0.5]])          # soft targets are fine ...
+    X = np.random.default_rng(0).normal(size=(2, 3))
+    grads = softmax.gradients(X, softmax.encode_targets(soft))
+    h, W = 1e-6, softmax.weights[0]                       # ... and a − y is their gradient
+    W[0, 0] += h
+    up = softmax.cost(X, soft)
+    W[0, 0] -= 2 * h
+    down = softmax.cost(X, soft)
+    W[0, 0] += h
+    assert grads[0][0, 0] == pytest.approx((up - down) / (2 * h), rel=1e-6)
+
+
 def test_labels_as_whole_floats_and_bools_are_accepted():
     assert net().encode_targets(np.array([1.0, 0.0])).tolist() == [[0, 1], [1, 0]]
     assert net().encode_targets(np.array([True, False])).tolist() == [[0, 1], [1, 0]]

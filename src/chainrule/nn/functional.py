@@ -166,7 +166,8 @@ class EngineModel:
 
     def encode_targets(self, y):
         """Labels (n,) -> one-hot (n, k); a target matrix (n, k) is checked and cast."""
-        return encode_targets(y, self.sizes[1], self.dtype)
+        return encode_targets(y, self.sizes[1], self.dtype,
+                              distributions=self.cost_name == "log-likelihood")
 
     def value_and_grad(self, X, Y, l2=0.0, n=None):
         """(cost, gradients matching ``params``) by the engine's reverse mode; no validation."""
@@ -180,7 +181,8 @@ class EngineModel:
 
     def compute_cost(self, X, y, l2=0.0, n=None):
         """C = C_0 + λ/(2n) Σ w² on (X, y), validating both."""
-        X, Y = check_batch(X, y, self.sizes[0], self.sizes[1], self.dtype)
+        X, Y = check_batch(X, y, self.sizes[0], self.sizes[1], self.dtype,
+                           distributions=self.cost_name == "log-likelihood")
         n = check_l2(l2, n, len(X))
         return float(np.asarray(self._objective(X, Y, l2, n)(*self.params)))
 

@@ -106,15 +106,26 @@ def check_inputs(X, n_inputs, dtype):
     return cast
 
 
-def encode_targets(y, k, dtype):
+def encode_targets(y, k, dtype, distributions=False):
     """Integer labels (n,) one-hot encoded against k outputs (0/1 for k = 1), or a target
-    matrix (n, k) checked and cast; InputError naming the bad row, label or width."""
+    matrix (n, k) checked and cast; InputError naming the bad row, label or width.
+
+    ``distributions``: target rows must be probability distributions (the log-likelihood
+    cost, whose δ^L = a − y holds only when each row of y sums to 1).
+    """
     y = _numbers(y, "y")
     if y.ndim == 2:
         if y.shape[1] != k:
             raise InputError(f"y: targets have {y.shape[1]} columns but the output layer has "
                              f"{k} units")
         _check_finite(y, "y", "targets must be finite numbers")
+        if distributions:
+            sums = y.sum(axis=1)
+            bad = np.flatnonzero((np.abs(sums - 1) > 1e-6) | (y < 0).any(axis=1))
+            if bad.size:
+                raise InputError(f"y: target row {bad[0]} ({y[bad[0]].tolist()}) is not a "
+                                 "probability distribution (entries >= 0 summing to 1), as "
+                                 "the log-likelihood cost needs")
         return np.ascontiguousarray(y, dtype=dtype)
     if y.ndim != 1:
         raise InputError(f"y: expected class labels (n,) or targets (n, {k}), got shape "
@@ -136,9 +147,9 @@ def encode_targets(y, k, dtype):
     return Y
 
 
-def check_batch(X, y, n_inputs, k, dtype):
+def check_batch(X, y, n_inputs, k, dtype, distributions=False):
     """(X, Y) checked, encoded and of matching length, for a model with the given widths."""
-    X, Y = check_inputs(X, n_inputs, dtype), encode_targets(y, k, dtype)
+    X, Y = check_inputs(X, n_inputs, dtype), encode_targets(y, k, dtype, distributions)
     if len(Y) != len(X):
         raise InputError(f"y: {len(Y)} rows of labels or targets for {len(X)} rows of X")
     return X, Y

@@ -191,10 +191,12 @@ class Network:
         array([[0., 0., 1.],
                [1., 0., 0.]], dtype=float32)
         """
-        return encode_targets(y, self.sizes[-1], self.dtype)
+        return encode_targets(y, self.sizes[-1], self.dtype,
+                              distributions=self.cost_name == "log-likelihood")
 
     def _check_batch(self, X, y):
-        return check_batch(X, y, self.sizes[0], self.sizes[-1], self.dtype)
+        return check_batch(X, y, self.sizes[0], self.sizes[-1], self.dtype,
+                           distributions=self.cost_name == "log-likelihood")
 
     # ---------------------------------------------------------------- forward pass and cost
     def _layers(self):
