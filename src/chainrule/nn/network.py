@@ -316,6 +316,8 @@ class Network:
 
         ``out``: optional list of arrays shaped like ``params`` (C-contiguous, same dtype) to
         write the gradients into instead of allocating new ones (e.g. an optimiser's buffers).
+        The forward activations and δs live in scratch buffers kept per batch size, so one
+        network should not compute gradients in two threads at once.
 
         >>> import numpy as np
         >>> net = Network([2, 2], cost="cross-entropy", init="zeros", dtype="float64")
