@@ -115,7 +115,7 @@ def _lift(prim, args, params, level):
     if below == -2:
         try:
             out = prim.forward(*unboxed, **params)
-        except (ValueError, IndexError) as e:
+        except (ValueError, IndexError, TypeError) as e:
             raise InputError(_shape_message(prim, unboxed, e)) from None
     else:
         out = _lift(prim, unboxed, params, below)
@@ -132,7 +132,7 @@ def _lift(prim, args, params, level):
 def _forward(prim, args, params):
     try:
         return prim.forward(*args, **params)
-    except (ValueError, IndexError) as e:
+    except (ValueError, IndexError, TypeError) as e:
         raise InputError(_shape_message(prim, args, e)) from None
 
 

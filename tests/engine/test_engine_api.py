@@ -121,6 +121,10 @@ def test_shape_errors_name_the_op_and_both_shapes():
     dot = cr.primitive(np.dot, lambda g, out, a, b: (g * b, g * a), name="dot")
     with pytest.raises(InputError, match=r"^dot: .*\(shapes \(2,\), \(3,\)\)$"):
         dot(cr.tensor(np.ones(2)), np.ones(3))
+    with pytest.raises(InputError, match="^mul: ufunc 'multiply' did not contain a loop"):
+        cr.tensor([1.0]) * "x"
+    with pytest.raises(InputError, match="^exp: "):
+        cr.exp("abc")
     with pytest.raises(InputError, match="eps > 0"):
         cr.gradcheck(cr.exp, np.ones(2), eps=0.0)
 
