@@ -173,6 +173,24 @@ class EarlyStopping:
     ``monitor`` is one of val_cost, val_accuracy, train_cost, train_accuracy (costs must go
     down, accuracies up, by more than ``min_delta``). With ``restore_best`` the model gets the
     weights of its best epoch back when training ends.
+
+    >>> import numpy as np
+    >>> class Model:                                  # anything with to_vector/from_vector
+    ...     w = np.zeros(1)
+    ...     def to_vector(self): return self.w.copy()
+    ...     def from_vector(self, v): self.w[...] = v
+    >>> model, h, stop = Model(), History(), EarlyStopping("val_cost", patience=2)
+    >>> stop.on_train_begin(model, 10)
+    >>> for epoch, cost in enumerate([0.5, 0.3, 0.4, 0.35], start=1):
+    ...     model.w[0] = epoch
+    ...     h.append(epoch, None, None, val_cost=cost)
+    ...     print(epoch, stop.on_epoch_end(epoch, h))
+    1 False
+    2 False
+    3 False
+    4 True
+    >>> stop.on_train_end(model, h); model.w, stop.best_epoch     # epoch 2's weights are back
+    (array([2.]), 2)
     """
 
     def __init__(self, monitor: str = "val_cost", patience: int = 10, min_delta: float = 0.0,

@@ -16,7 +16,9 @@ ex4 hands it to fmincg.
 True
 
 ``state_dict()`` / ``load_state_dict()`` carry everything a resumed run needs (NumPy arrays and
-JSON-able numbers), so training resumed from a checkpoint continues bit for bit.
+JSON-able numbers), so training resumed from a checkpoint continues bit for bit. The
+learning-rate schedules of :mod:`chainrule.schedules` are re-exported here
+(``cr.optim.SGD(lr=3.0, schedule=cr.optim.ReduceOnPlateau(patience=10))``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ import math
 import numpy as np
 
 from chainrule.errors import InputError
-from chainrule.schedules import schedule_from_config
+from chainrule.schedules import Cosine, ReduceOnPlateau, StepDecay, schedule_from_config
+
+__all__ = ["CG", "LBFGS", "OPTIMIZERS", "SGD", "Adam", "Cosine", "Optimizer", "ReduceOnPlateau",
+           "StepDecay", "optimizer_from_config"]
 
 
 def _number(value, what, low=0.0, high=math.inf, low_open=True, high_open=False):

@@ -25,6 +25,7 @@ import inspect
 import math
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -224,12 +225,13 @@ class _Run:
                 for k, start in enumerate(range(0, n, batch_size)):
                     idx = order[start:start + batch_size]
                     Xb, Yb = buffers[len(idx)]
-                    np.take(X, idx, axis=0, out=Xb)
-                    np.take(Y, idx, axis=0, out=Yb)
+                    X.take(idx, axis=0, out=Xb)      # gather the batch into its buffers
+                    Y.take(idx, axis=0, out=Yb)
                     step(params, gradients(Xb, Yb, l2, n))
-                    if bar is not None and k % tick == 0:
-                        bar.update(min(tick, bar.total - bar.n))
+                    if bar is not None and (k + 1) % tick == 0:
+                        bar.update(tick)
                 if bar is not None:
+                    bar.update(bar.total - bar.n)
                     bar.close()
             if self.end_epoch(epoch, lr, started):
                 break
@@ -307,6 +309,8 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
         raise InputError(f"seed: expected an integer >= 0 or None, got {seed!r}")
     if metadata is not None and not isinstance(metadata, dict):
         raise InputError("metadata: expected a dict")
+    if checkpoint is not None and not Path(checkpoint).resolve().parent.is_dir():
+        raise InputError(f"checkpoint: the directory of {checkpoint} does not exist")
     rng = np.random.default_rng(seed)
     if resume is not None:
         if not isinstance(resume, TrainingState):

@@ -153,7 +153,7 @@ def test_evaluation_matches_the_models_own_cost_and_predictions(digits, monkeypa
 def test_history_records_every_epoch_and_the_schedule(digits):
     X, y, X_val, y_val = digits
     net = cr.nn.Network([64, 10, 10], seed=0)
-    schedule = cr.schedules.StepDecay(every=2, factor=0.5)
+    schedule = cr.optim.StepDecay(every=2, factor=0.5)
     history = cr.train(net, X[:300], y[:300], epochs=5, batch_size=30,
                        optimizer=cr.optim.SGD(lr=2.0, schedule=schedule), progress=False)
     assert history.epoch == [1, 2, 3, 4, 5] and history.lr == [2.0, 2.0, 1.0, 1.0, 0.5]
@@ -269,6 +269,7 @@ def test_a_terminal_gets_a_progress_bar(digits, monkeypatch):
     ({"optimizer": "sgd"}, "optimizer"), ({"callbacks": (3,)}, "callbacks"),
     ({"resume": {"epoch": 1}}, "resume"), ({"metadata": [1]}, "metadata"),
     ({"early_stopping": EarlyStopping("train_cost"), "score_train": False}, "score_train"),
+    ({"checkpoint": "/nonexistent-dir/m.npz"}, "checkpoint: the directory"),
 ])
 def test_bad_arguments_are_input_errors(digits, kwargs, message):
     X, y = digits[0][:20], digits[1][:20]

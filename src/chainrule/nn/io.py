@@ -97,7 +97,16 @@ def load(path):
 
 
 def load_checkpoint(path):
-    """``(network, state)``: state is a TrainingState, or None for a file without one."""
+    """``(network, state)``: state is a TrainingState, or None for a file without one.
+
+    >>> import tempfile, pathlib, numpy as np, chainrule as cr
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "run.npz"
+    >>> net = cr.nn.Network([2, 2], seed=0)
+    >>> _ = cr.train(net, np.eye(2), [0, 1], epochs=3, checkpoint=path, progress=False)
+    >>> net, state = load_checkpoint(path)
+    >>> state.epoch, state.optimizer
+    (3, SGD(lr=3.0, momentum=0.0, nesterov=False))
+    """
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as zf:
