@@ -69,6 +69,7 @@ class no_grad:
 # -- the forward pass: running a primitive on tensors ------------------------------------------
 _EMPTY: dict = {}  # shared "no parameters" (never mutated)
 _new = object.__new__
+_AxisError = getattr(np, "exceptions", np).AxisError  # np.exceptions is NumPy >= 1.25
 
 
 class MissingJvpRule(InputError):
@@ -139,7 +140,7 @@ def _forward(prim, args, params):
 def _shape_message(prim, args, error):
     """One line for a failed forward: the op, the shapes, and what went wrong."""
     shapes = [_shape(a) for a in args if isinstance(a, np.ndarray | np.generic | Tensor)]
-    if len(shapes) >= 2 and prim.verb and not isinstance(error, np.exceptions.AxisError):
+    if len(shapes) >= 2 and prim.verb and not isinstance(error, _AxisError):
         listed = ", ".join(map(str, shapes[:-1])) + f" and {shapes[-1]}"
         return f"{prim.name}: shapes {listed} do not {prim.verb}"
     shown = f" (shape{'s' if len(shapes) > 1 else ''} {', '.join(map(str, shapes))})"
