@@ -43,7 +43,7 @@ def _primal(x, who, i):
             except (TypeError, ValueError):
                 raise InputError(f"{who}: argument {i} is not a number or array "
                                  f"({type(x).__name__})") from None
-    if value.dtype.kind not in "fc":
+    if value.dtype.kind != "f":
         raise InputError(f"{who} needs float inputs; argument {i} has dtype {value.dtype}")
     return value
 

@@ -43,7 +43,7 @@ class Tensor:
         self.value = value
         self.level = 0 if requires_grad else -1
         self.prim = self.inputs = self.args = self.params = self.tangent = self.grad = None
-        if requires_grad and value.dtype.kind not in "fc":
+        if requires_grad and value.dtype.kind != "f":
             raise InputError(f"tensor: requires_grad needs a float array, got dtype {value.dtype}")
 
     # -- what it holds ---------------------------------------------------------------------
