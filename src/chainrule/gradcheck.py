@@ -13,7 +13,7 @@ True
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -39,6 +39,10 @@ class GradcheckResult:
     skipped: dict = field(default_factory=dict)
     atol: float = 1e-5
     rtol: float = 1e-3
+
+    def to_dict(self):
+        """Plain JSON-serialisable fields (for ``--json`` output)."""
+        return {**asdict(self), "modes": list(self.modes)}
 
     def __str__(self):
         verdict = "ok" if self.ok else "FAILED"

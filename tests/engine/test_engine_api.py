@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -206,6 +208,9 @@ def test_gradcheck_result_on_a_correct_function():
     assert result.max_abs_error < 1e-8 and result.max_rel_error < 1e-6
     assert result.worst["mode"] in ("rev", "fwd")
     assert str(result).startswith("gradcheck ok: 18 Jacobian entries")
+    as_json = json.loads(json.dumps(result.to_dict()))
+    assert as_json["ok"] is True and as_json["modes"] == ["rev", "fwd"]
+    assert as_json["worst"]["index"] == list(result.worst["index"])
     with pytest.raises(InputError, match="modes must be chosen from"):
         cr.gradcheck(lambda a: a, a, modes=("backward",))
     with pytest.raises(InputError, match="gradcheck needs float inputs; input 0 has dtype int64"):
