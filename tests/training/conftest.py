@@ -10,6 +10,14 @@ import pytest
 SHARED_MNIST = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mnist"
 
 
+@pytest.fixture
+def mnist_dir() -> Path:
+    """The directory with the real MNIST test set, or a clean skip where it is absent."""
+    if not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip("the real MNIST files (../shared/data/mnist) are not on this machine")
+    return SHARED_MNIST
+
+
 @pytest.fixture(scope="session")
 def digits():
     """(X_train, y_train, X_test, y_test) from scikit-learn's 8x8 digits, scaled to [0, 1]."""

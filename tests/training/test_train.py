@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule import training
@@ -284,3 +286,45 @@ def test_bad_data_is_named(digits):
         cr.train(net, X, y[:19], progress=False)
     with pytest.raises(InputError, match="label 10"):
         cr.train(net, X, np.full(20, 10), progress=False)
+
+
+class Recorder:
+    """A Network that remembers which rows each call of ``gradients`` saw (by their first value)."""
+
+    def __init__(self, net):
+        self.net, self.batches = net, []
+
+    def __getattr__(self, name):
+        return getattr(self.net, name)
+
+    def gradients(self, X, Y, l2=0.0, n=None):
+        self.batches.append(X[:, 0].copy())
+        return self.net.gradients(X, Y, l2, n)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 60), batch_size=st.integers(1, 70), epochs=st.integers(1, 3),
+       seed=st.integers(0, 2**32 - 1))
+def test_each_epoch_visits_every_example_once(n, batch_size, epochs, seed):
+    X = np.column_stack([np.arange(n, dtype=float), np.zeros(n)])    # column 0 names the row
+    model = Recorder(cr.nn.Network([2, 2], seed=0, dtype="float64"))
+    cr.train(model, X, np.zeros(n, dtype=int), epochs=epochs, batch_size=batch_size, seed=seed,
+             optimizer=cr.optim.SGD(lr=0.1), progress=False)
+    per_epoch = -(-n // batch_size)
+    assert len(model.batches) == epochs * per_epoch
+    for e in range(epochs):
+        batches = model.batches[e * per_epoch:(e + 1) * per_epoch]
+        assert all(len(b) == min(batch_size, n) for b in batches[:-1])
+        assert sorted(np.concatenate(batches)) == list(range(n))
+
+
+def test_nielsen_chapter_one_on_real_mnist_digits(mnist_dir):
+    """[784, 30, 10], quadratic, η = 3, batches of 10 on the real MNIST test images."""
+    from chainrule.data import load_mnist
+
+    X, y = load_mnist(root=mnist_dir, split="test", download=False)
+    net = cr.nn.Network([784, 30, 10], cost="quadratic", seed=0)
+    history = cr.train(net, X[:8000], y[:8000], epochs=3, batch_size=10,
+                       optimizer=cr.optim.SGD(lr=3.0), validation=(X[8000:], y[8000:]),
+                       progress=False)
+    assert history.val_accuracy[-1] > 0.92
