@@ -301,3 +301,16 @@ def test_bad_vector_and_config():
 def test_input_error_is_a_value_error():
     with pytest.raises(ValueError):
         net().forward([[1.0]])
+
+
+def test_lazy_exports_resolve_and_a_saved_network_loads_back(tmp_path):
+    from chainrule import nn
+
+    assert {"save", "load", "load_checkpoint", "check_network", "EngineModel"} <= set(dir(nn))
+    net = Network([3, 4, 2], activation="tanh", cost="log-likelihood", seed=0)
+    nn.save(net, tmp_path / "m.npz")
+    again = nn.load(tmp_path / "m.npz")
+    assert again.config() == net.config()
+    assert np.array_equal(again.to_vector(), net.to_vector())
+    with pytest.raises(AttributeError):
+        nn.no_such_name
