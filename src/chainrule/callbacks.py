@@ -203,6 +203,10 @@ class EarlyStopping:
             raise InputError(f"min_delta: expected a number >= 0, got {min_delta!r}")
         self.patience, self.min_delta, self.restore_best = patience, float(min_delta), restore_best
         self.model = None
+        self.reset()
+
+    def reset(self):
+        """Forget the best value and weights seen (a new run starts)."""
         self.best = self.best_epoch = self.best_params = None
         self.wait = 0
         self.stopped_epoch = None

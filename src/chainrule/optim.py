@@ -82,6 +82,16 @@ class Optimizer:
             settings += f", schedule={self.schedule.name}"
         return f"{type(self).__name__}({settings})"
 
+    def check_params(self, params):
+        """InputError unless this optimiser's state (if any) was made for arrays like ``params``."""
+        if self._buffers is None:
+            return
+        for i, (a, p) in enumerate(zip(self._buffers[0], params)):
+            if a.shape != p.shape or a.dtype != p.dtype or len(self._buffers[0]) != len(params):
+                raise InputError(f"optimizer: its state was made for other parameters "
+                                 f"(array {i}: {a.shape} {a.dtype}, the model has {p.shape} "
+                                 f"{p.dtype}); use a new optimizer for this model")
+
     def _make_buffers(self, params, count):
         self._buffers = [[np.zeros_like(p) for p in params] for _ in range(count)]
         self._scratch = [np.empty_like(p) for p in params]

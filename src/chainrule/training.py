@@ -326,8 +326,11 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
     else:
         optimizer = _default_optimizer(model) if optimizer is None else optimizer
         history, done, metadata = History(), 0, dict(metadata or {})
+        if isinstance(early_stopping, EarlyStopping):
+            early_stopping.reset()
     if not hasattr(optimizer, "uses_scipy"):
         raise InputError(f"optimizer: expected one from chainrule.optim, got {optimizer!r}")
+    optimizer.check_params(model.params)
     monitors = [early_stopping.monitor] if early_stopping is not None else []
     monitors += [getattr(optimizer.schedule, "monitor", "")]
     if validation is None and any(m.startswith("val_") for m in monitors):

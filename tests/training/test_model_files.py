@@ -199,6 +199,9 @@ def test_future_and_foreign_formats_are_refused(tmp_path):
     (lambda m: m["config"].update(sizes=[4, 0, 3]), "sizes"),
     (lambda m: m["config"].update(activation="swish"), "activation"),
     (lambda m: m["config"].update(dtype="float16"), "dtype"),
+    (lambda m: m["config"].update(init=["uniform"]), "init must be a name"),
+    (lambda m: m["config"].update(sizes=[4, 10**12, 3]), "W1 has shape"),
+    (lambda m: m.update(config="sizes"), "no config"),
     (lambda m: m.update(params=["W1", "b1"]), "params"),
     (lambda m: m["training"].update(epoch=5), "epoch 5 does not match"),
     (lambda m: m["training"]["optimizer"].update(name="Adagrad"), "Adagrad"),
@@ -213,6 +216,18 @@ def test_inconsistent_metadata_is_refused(tmp_path, change, message):
     rewrite_meta(path, change)
     with pytest.raises(InputError, match=message):
         load_checkpoint(path)
+
+
+def test_deeply_nested_metadata_is_refused(tmp_path):
+    path = tmp_path / "m.npz"
+    save(cr.nn.Network([2, 2], seed=0), path)
+    entries = members(path)
+    text = b'{"format": "chainrule-model", "version": 1, "config": ' + b"[" * 100_000 \
+        + b"]" * 100_000 + b"}"
+    entries["__meta__.npy"] = npy_bytes(np.frombuffer(text, dtype=np.uint8))
+    write_members(path, entries)
+    with pytest.raises(InputError, match="is not JSON"):
+        load(path)
 
 
 def test_other_odd_files(tmp_path):

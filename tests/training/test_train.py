@@ -279,6 +279,14 @@ def test_bad_arguments_are_input_errors(digits, kwargs, message):
         cr.train(cr.nn.Network([64, 5, 10], seed=0), X, y, progress=False, **kwargs)
 
 
+def test_an_optimizer_with_state_for_another_model_is_refused(digits):
+    X, y = digits[0][:20], digits[1][:20]
+    adam = cr.optim.Adam()
+    cr.train(cr.nn.Network([64, 5, 10], seed=0), X, y, epochs=1, optimizer=adam, progress=False)
+    with pytest.raises(InputError, match=r"state was made for other parameters .*\(5, 64\)"):
+        cr.train(cr.nn.Network([64, 6, 10], seed=0), X, y, optimizer=adam, progress=False)
+
+
 def test_bad_data_is_named(digits):
     X, y = digits[0][:20], digits[1][:20]
     net = cr.nn.Network([64, 5, 10], seed=0)

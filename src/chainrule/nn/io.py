@@ -24,6 +24,7 @@ True
 from __future__ import annotations
 
 import json
+import math
 import struct
 import zipfile
 import zlib
@@ -161,7 +162,7 @@ class _Reader:
         info = self.zf.getinfo(name + ".npy")
         if info.compress_type != zipfile.ZIP_STORED:   # np.savez stores; refuse zip bombs
             self.fail(f"{name} is compressed; chainrule model files store their arrays as is")
-        nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize if shape is not None else limit
+        nbytes = math.prod(shape) * np.dtype(dtype).itemsize if shape is not None else limit
         if info.file_size > nbytes + _HEADER_SLACK:
             self.fail(f"{name} is larger than expected ({info.file_size} bytes)")
         with self.zf.open(info) as f:
@@ -195,7 +196,7 @@ class _Reader:
         raw = self.array(META, None, np.uint8, limit=_META_LIMIT)
         try:
             meta = json.loads(raw.tobytes().decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
             self.fail(f"not a chainrule model ({META} is not JSON)")
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             self.fail(f"not a chainrule model ({META} has no format {FORMAT!r})")
@@ -239,9 +240,13 @@ class _Reader:
         for name, p in zip(names, params):
             if not np.isfinite(p).all():
                 self.fail(f"{name} contains NaN or infinite values")
+        odd = [k for k in ("activation", "output", "cost", "init") if not isinstance(
+            config.get(k, ""), str)]
+        if odd:
+            self.fail(f"config: {odd[0]} must be a name, got {config[odd[0]]!r}")
         try:
             net = Network.from_config(config, params)
-        except InputError as error:
+        except (InputError, TypeError) as error:
             self.fail(f"config: {error}")
         state = None if training is None else self.state(training, net)
         return net, state
