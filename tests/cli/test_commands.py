@@ -144,3 +144,21 @@ def test_graph_of_the_seeds_expression(cli):
 def test_train_plot_writes_a_png(cli):
     assert cli("train", "--epochs", "2", "--plot", "curves.png", "--quiet").returncode == 0
     assert (cli.path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_predict_a_png_of_a_digit(cli):
+    from PIL import Image
+
+    assert cli("train", "--epochs", "20", "--save", "m.npz", "--quiet").returncode == 0
+    X, y = cr.data.load_digits(split="test")
+    names = []
+    for i in range(30):  # a dark digit on white paper, scaled up, as a phone photo would be
+        paper = (255 - X[i].reshape(8, 8) * 255).astype(np.uint8)
+        Image.fromarray(paper).resize((64, 64), Image.NEAREST).save(cli.path / f"d{i}.png")
+        names.append(f"d{i}.png")
+    predicted = [json.loads(cli("predict", "m.npz", name, "--json").stdout)["predictions"][0]
+                 for name in names[:3]]
+    net = cr.nn.load(cli.path / "m.npz")
+    images = np.vstack([cr.data.load_image(cli.path / n, n_inputs=64) for n in names])
+    assert predicted == net.predict(images[:3]).tolist()
+    assert np.mean(net.predict(images) == y[:30]) >= 0.8
