@@ -238,12 +238,20 @@ class EarlyStopping:
                 "best_params": None if self.best_params is None else self.best_params.copy()}
 
     def load_state_dict(self, state):
-        """Restore :meth:`state_dict` output (from a checkpoint)."""
-        try:
-            best, best_epoch, wait = state["best"], state["best_epoch"], int(state["wait"])
-            params = state["best_params"]
-        except (KeyError, TypeError, ValueError):
+        """Restore :meth:`state_dict` output (from a checkpoint); InputError if malformed."""
+        if not isinstance(state, dict) or set(state) != {"best", "best_epoch", "wait",
+                                                         "best_params"}:
             raise InputError("early stopping state: expected best, best_epoch, wait, "
-                             "best_params") from None
+                             "best_params")
+        best, best_epoch, wait = state["best"], state["best_epoch"], state["wait"]
+        number = (isinstance(best, int | float) and not isinstance(best, bool)
+                  and math.isfinite(best))
+        count = isinstance(best_epoch, int) and not isinstance(best_epoch, bool) \
+            and best_epoch >= 1
+        if (best is None) != (best_epoch is None) or not (best is None or (number and count)) \
+                or isinstance(wait, bool) or not isinstance(wait, int) or wait < 0:
+            raise InputError(f"early stopping state: best {best!r} at epoch {best_epoch!r}, "
+                             f"wait {wait!r} are not valid")
+        params = state["best_params"]
         self.best, self.best_epoch, self.wait = best, best_epoch, wait
         self.best_params = None if params is None else np.array(params)

@@ -321,7 +321,8 @@ def optimizer_from_config(config):
     >>> optimizer_from_config(SGD(lr=0.5, momentum=0.9).config())
     SGD(lr=0.5, momentum=0.9, nesterov=False)
     """
-    if not isinstance(config, dict) or config.get("name") not in OPTIMIZERS:
+    if not isinstance(config, dict) or not isinstance(config.get("name"), str) \
+            or config["name"] not in OPTIMIZERS:
         name = config.get("name") if isinstance(config, dict) else config
         raise InputError(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {name!r}")
     kwargs = {k: v for k, v in config.items() if k != "name"}

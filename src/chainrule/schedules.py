@@ -141,7 +141,8 @@ def schedule_from_config(config):
     """
     if config is None:
         return None
-    if not isinstance(config, dict) or config.get("name") not in SCHEDULES:
+    if not isinstance(config, dict) or not isinstance(config.get("name"), str) \
+            or config["name"] not in SCHEDULES:
         raise InputError(f"schedule: expected one of {', '.join(SCHEDULES)}, got {config!r}")
     kwargs = {k: v for k, v in config.items() if k != "name"}
     try:

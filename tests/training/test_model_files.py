@@ -314,3 +314,66 @@ def test_fuzzed_model_files_only_raise_input_errors(tmp_path_factory, checkpoint
         assert str(error).startswith(str(path)) and "\n" not in str(error)
         return
     assert np.isfinite(net.to_vector()).all()          # whatever loads is a usable network
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False)
+    | st.text(max_size=8) | st.sampled_from(["sigmoid", "float32", "SGD", "Adam", "step"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                 max_size=3),
+    max_leaves=6)
+
+
+def json_paths(value, prefix=()):
+    yield prefix
+    items = value.items() if isinstance(value, dict) else (
+        enumerate(value) if isinstance(value, list) else ())
+    for key, inner in items:
+        yield from json_paths(inner, (*prefix, key))
+
+
+@pytest.fixture(scope="module")
+def early_stopping_checkpoint(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    X, y = rng.random((30, 4)), rng.integers(0, 3, 30)
+    path = tmp_path_factory.mktemp("es") / "m.npz"
+    cr.train(cr.nn.Network([4, 5, 3], seed=0), X, y, epochs=3, validation=(X, y),
+             optimizer=cr.optim.Adam(0.01, schedule=cr.optim.StepDecay(2)),
+             early_stopping=cr.training.EarlyStopping(patience=1), checkpoint=path,
+             progress=False)
+    entries = members(path)
+    meta = json.loads(np.load(io.BytesIO(entries["__meta__.npy"])).tobytes())
+    return entries, meta, (X, y)
+
+
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_fuzzed_metadata_is_refused_or_resumes_cleanly(tmp_path_factory, data,
+                                                       early_stopping_checkpoint):
+    """Any JSON value anywhere in the metadata: InputError on load, or a run that resumes."""
+    entries, meta, (X, y) = early_stopping_checkpoint
+    meta = json.loads(json.dumps(meta))
+    paths = [p for p in json_paths(meta) if p and p[:2] != ("training", "history")]
+    paths += [("training", "history", key) for key in meta["training"]["history"]]
+    for _ in range(data.draw(st.integers(1, 3))):
+        where = data.draw(st.sampled_from(paths))
+        parent = meta
+        try:
+            for key in where[:-1]:
+                parent = parent[key]
+            parent[where[-1]] = data.draw(json_values)
+        except (KeyError, IndexError, TypeError):
+            continue                                     # an earlier change removed the path
+    entries = {**entries, "__meta__.npy": npy_bytes(
+        np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))}
+    path = tmp_path_factory.mktemp("meta") / "m.npz"
+    write_members(path, entries)
+    try:
+        net, state = load_checkpoint(path)
+        if state is not None:
+            cr.train(net, X, y, epochs=state.epoch + 2, resume=state, validation=(X, y),
+                     early_stopping=cr.training.EarlyStopping(patience=1), progress=False)
+    except InputError as error:
+        assert "\n" not in str(error)
+    except cr.errors.RunFailed:
+        pass                                             # e.g. a learning rate of 1e308

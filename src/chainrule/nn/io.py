@@ -248,7 +248,14 @@ class _Reader:
             net = Network.from_config(config, params)
         except (InputError, TypeError) as error:
             self.fail(f"config: {error}")
-        state = None if training is None else self.state(training, net)
+        try:
+            state = None if training is None else self.state(training, net)
+        except InputError as error:
+            if str(error).startswith(str(self.path)):
+                raise
+            self.fail(f"training state: {error}")
+        except (TypeError, AttributeError, KeyError, ValueError) as error:
+            self.fail(f"training state: malformed ({type(error).__name__}: {error})")
         return net, state
 
     def state_members(self, training, n_params):
@@ -266,7 +273,7 @@ class _Reader:
         return members
 
     def state(self, training, net):
-        from chainrule.callbacks import History, TrainingState
+        from chainrule.callbacks import EarlyStopping, History, TrainingState
         from chainrule.optim import optimizer_from_config
 
         if not isinstance(training, dict):
@@ -275,25 +282,20 @@ class _Reader:
                 "history", "metadata", "early_stopping", "has_params"}
         if set(training) != keys:
             self.fail(f"training state: expected the keys {sorted(keys)}")
-        try:
-            history = History.from_dict(training["history"])
-            epoch = training["epoch"]
-            if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch != len(history):
-                self.fail(f"training state: epoch {epoch!r} does not match the history's "
-                          f"{len(history)} epochs")
-            optimizer = optimizer_from_config(training["optimizer"])
-            optimizer_state = training["optimizer_state"]
-            if not isinstance(optimizer_state, dict):
-                self.fail("training state: optimizer_state is not a JSON object")
-            optimizer_state = dict(optimizer_state)
-            for key, count in training["optimizer_arrays"].items():
-                optimizer_state[key] = [self.array(f"optimizer.{key}.{i}", p.shape, p.dtype)
-                                        for i, p in zip(range(count), net.params)]
-            optimizer.load_state_dict(optimizer_state, net.params)
-        except InputError as error:
-            if str(error).startswith(str(self.path)):
-                raise
-            self.fail(f"training state: {error}")
+        history = History.from_dict(training["history"])
+        epoch = training["epoch"]
+        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch != len(history):
+            self.fail(f"training state: epoch {epoch!r} does not match the history's "
+                      f"{len(history)} epochs")
+        optimizer = optimizer_from_config(training["optimizer"])
+        optimizer_state = training["optimizer_state"]
+        if not isinstance(optimizer_state, dict):
+            self.fail("training state: optimizer_state is not a JSON object")
+        optimizer_state = dict(optimizer_state)
+        for key, count in training["optimizer_arrays"].items():
+            optimizer_state[key] = [self.array(f"optimizer.{key}.{i}", p.shape, p.dtype)
+                                    for i, p in zip(range(count), net.params)]
+        optimizer.load_state_dict(optimizer_state, net.params)
         rng = np.random.default_rng()
         try:
             rng.bit_generator.state = training["rng"]
@@ -311,6 +313,7 @@ class _Reader:
             if "early_stopping.best_params" in self.members:
                 early["best_params"] = self.array("early_stopping.best_params",
                                                   (net.to_vector().size,), net.dtype)
+            EarlyStopping().load_state_dict(early)          # checks it, InputError if malformed
         params = None
         if training["has_params"] is True:
             params = self.array("training.params", (net.to_vector().size,), net.dtype)
