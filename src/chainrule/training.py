@@ -111,6 +111,8 @@ def _resume_optimizer(optimizer, state, params):
 
 
 def _callback_list(callbacks, early_stopping, progress):
+    if callable(callbacks) or hasattr(callbacks, "on_epoch_end"):
+        callbacks = (callbacks,)                # one callback given on its own
     listed = [cb if hasattr(cb, "on_epoch_end") or not callable(cb) else _FunctionCallback(cb)
               for cb in callbacks]
     for cb in listed:

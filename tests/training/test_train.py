@@ -195,6 +195,9 @@ def test_callbacks_see_each_epoch_and_can_stop(digits):
     history = cr.train(cr.nn.Network([64, 5, 10], seed=0), X, y, epochs=10, progress=False,
                        callbacks=(lambda epoch, h: seen.append(h.train_cost[-1]), Watcher()))
     assert len(history) == 3 and seen == history.train_cost
+    alone = cr.train(cr.nn.Network([64, 5, 10], seed=0), X, y, epochs=10, progress=False,
+                     callbacks=lambda epoch, h: epoch == 2)             # one, not in a tuple
+    assert len(alone) == 2
     assert events == [("begin", 10), ("epoch", 1, 1), ("epoch", 2, 2), ("epoch", 3, 3),
                       ("end", 3)]
 
@@ -261,6 +264,12 @@ def test_a_terminal_gets_a_progress_bar(digits, monkeypatch):
     monkeypatch.setattr(sys, "stderr", terminal)
     cr.train(cr.nn.Network([64, 5, 10], seed=0), X, y, epochs=1, batch_size=10, progress=True)
     assert "batch" in terminal.getvalue() and "epoch 1/1" in terminal.getvalue()
+    monkeypatch.setitem(sys.modules, "tqdm", None)       # tqdm not installed: lines only
+    plain = Terminal()
+    monkeypatch.setattr(sys, "stderr", plain)
+    cr.train(cr.nn.Network([64, 5, 10], seed=0), X, y, epochs=2, batch_size=10, progress=True)
+    assert [line.split()[:2] for line in plain.getvalue().splitlines()] == [
+        ["epoch", "1/2"], ["epoch", "2/2"]]
 
 
 @pytest.mark.parametrize("kwargs, message", [
