@@ -333,10 +333,10 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
     if not hasattr(optimizer, "uses_scipy"):
         raise InputError(f"optimizer: expected one from chainrule.optim, got {optimizer!r}")
     optimizer.check_params(model.params)
-    monitors = [early_stopping.monitor] if early_stopping is not None else []
-    monitors += [getattr(optimizer.schedule, "monitor", "")]
-    if validation is None and any(m.startswith("val_") for m in monitors):
-        raise InputError(f"{monitors[0] or monitors[1]}: monitoring a validation metric needs "
+    monitors = [getattr(early_stopping, "monitor", ""), getattr(optimizer.schedule, "monitor", "")]
+    watched = [m for m in monitors if m.startswith("val_")]
+    if validation is None and watched:
+        raise InputError(f"{watched[0]}: monitoring a validation metric needs "
                          f"validation=(X_val, y_val)")
     if not score_train and any(m.startswith("train_") for m in monitors):
         raise InputError("monitoring a training metric needs score_train=True")

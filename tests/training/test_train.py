@@ -281,6 +281,8 @@ def test_a_terminal_gets_a_progress_bar(digits, monkeypatch):
     ({"resume": {"epoch": 1}}, "resume"), ({"metadata": [1]}, "metadata"),
     ({"early_stopping": EarlyStopping("train_cost"), "score_train": False}, "score_train"),
     ({"checkpoint": "/nonexistent-dir/m.npz"}, "checkpoint: the directory"),
+    ({"optimizer": cr.optim.SGD(0.1, schedule=cr.optim.ReduceOnPlateau("val_cost")),
+      "early_stopping": EarlyStopping("train_cost")}, "val_cost: monitoring a validation"),
 ])
 def test_bad_arguments_are_input_errors(digits, kwargs, message):
     X, y = digits[0][:20], digits[1][:20]
