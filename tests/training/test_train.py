@@ -75,6 +75,22 @@ def test_least_squares_minimum_agrees_with_lstsq(least_squares, linear_net, opti
         assert 2 <= len(history) <= optimizer.max_iter and set(history.lr) == {None}
 
 
+def test_callbacks_stop_scipy_runs_on_the_reported_iterate(least_squares, linear_net, tmp_path):
+    X, t, _, _ = least_squares
+    net, snapshots = linear_net(), {}
+
+    def watch(epoch, history):
+        snapshots[epoch] = net.to_vector()
+        return epoch == 3
+
+    history = cr.train(net, X, t, optimizer=cr.optim.CG(max_iter=50), callbacks=watch,
+                       checkpoint=tmp_path / "m.npz", progress=False)
+    assert history.epoch == [1, 2, 3] and np.array_equal(net.to_vector(), snapshots[3])
+    assert history.train_cost[2] < history.train_cost[0]
+    saved, state = cr.nn.load_checkpoint(tmp_path / "m.npz")
+    assert state.epoch == 3 and np.array_equal(saved.to_vector(), snapshots[3])
+
+
 class Rosenbrock:
     """A trainable model (CONTRACTS.md) whose cost is Rosenbrock's (1 − u)² + 100 (v − u²)²."""
 
