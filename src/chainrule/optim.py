@@ -34,6 +34,24 @@ __all__ = ["CG", "LBFGS", "OPTIMIZERS", "SGD", "Adam", "Cosine", "Optimizer", "R
            "StepDecay", "optimizer_from_config"]
 
 
+_PIECE = 1 << 15   # elements per piece of an elementwise update (a few pieces fit in L2 cache)
+
+
+def _pieces(arrays):
+    """Equal-shaped arrays cut into matching flat views of at most ``_PIECE`` elements.
+
+    An update of several operations then runs piece by piece while the piece is in the CPU
+    cache, instead of streaming every whole array through memory once per operation; the
+    arithmetic, element by element, is the same. Arrays that are small or not C-contiguous
+    are returned whole.
+    """
+    size = arrays[0].size
+    if size <= _PIECE or not all(a.flags.c_contiguous for a in arrays):
+        return (arrays,)
+    flats = [a.reshape(-1) for a in arrays]
+    return [[f[i:i + _PIECE] for f in flats] for i in range(0, size, _PIECE)]
+
+
 def _number(value, what, low=0.0, high=math.inf, low_open=True, high_open=False):
     ok = isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool)
     if ok:
@@ -167,23 +185,25 @@ class SGD(Optimizer):
         if not self.momentum:
             if self._buffers is None:
                 self._make_buffers(params, 0)
-            for p, g, s in zip(params, grads, self._scratch):
-                np.multiply(g, lr, out=s)                 # η ∂C/∂w
-                np.subtract(p, s, out=p)                  # w − η ∂C/∂w
+            for arrays in zip(params, grads, self._scratch):
+                for p, g, s in _pieces(arrays):
+                    np.multiply(g, lr, out=s)             # η ∂C/∂w
+                    np.subtract(p, s, out=p)              # w − η ∂C/∂w
             return
         if self._buffers is None:
             self._make_buffers(params, 1)
         mu = self.momentum
-        for p, g, v, s in zip(params, grads, self._buffers[0], self._scratch):
-            np.multiply(g, lr, out=s)                     # η∇C
-            v *= mu
-            v -= s                                        # v' = μv − η∇C
-            if self.nesterov:
-                p -= s                                    # w − η∇C ...
-                np.multiply(v, mu, out=s)
-                p += s                                    # ... + μv'
-            else:
-                p += v                                    # w' = w + v'
+        for arrays in zip(params, grads, self._buffers[0], self._scratch):
+            for p, g, v, s in _pieces(arrays):
+                np.multiply(g, lr, out=s)                 # η∇C
+                v *= mu
+                v -= s                                    # v' = μv − η∇C
+                if self.nesterov:
+                    p -= s                                # w − η∇C ...
+                    np.multiply(v, mu, out=s)
+                    p += s                                # ... + μv'
+                else:
+                    p += v                                # w' = w + v'
 
 
 class Adam(Optimizer):
@@ -219,20 +239,21 @@ class Adam(Optimizer):
         b1, b2 = self.beta1, self.beta2
         step_size = self.lr / (1 - b1 ** self.t)
         root_bc2 = math.sqrt(1 - b2 ** self.t)
-        for p, g, m, v, s in zip(params, grads, *self._buffers, self._scratch):
-            m *= b1
-            np.multiply(g, 1 - b1, out=s)
-            m += s                                        # m = β1 m + (1 − β1) g
-            v *= b2
-            np.multiply(g, g, out=s)
-            s *= 1 - b2
-            v += s                                        # v = β2 v + (1 − β2) g²
-            np.sqrt(v, out=s)
-            s /= root_bc2
-            s += self.eps                                 # √v̂ + ε
-            np.divide(m, s, out=s)
-            s *= step_size
-            p -= s
+        for arrays in zip(params, grads, *self._buffers, self._scratch):
+            for p, g, m, v, s in _pieces(arrays):
+                m *= b1
+                np.multiply(g, 1 - b1, out=s)
+                m += s                                    # m = β1 m + (1 − β1) g
+                v *= b2
+                np.multiply(g, g, out=s)
+                s *= 1 - b2
+                v += s                                    # v = β2 v + (1 − β2) g²
+                np.sqrt(v, out=s)
+                s /= root_bc2
+                s += self.eps                             # √v̂ + ε
+                np.divide(m, s, out=s)
+                s *= step_size
+                p -= s
 
 
 class _SciPyMinimizer(Optimizer):

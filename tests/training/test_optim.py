@@ -191,3 +191,26 @@ def test_schedule_config_round_trip_and_errors():
         ReduceOnPlateau(monitor="val_loss")
     with pytest.raises(InputError, match="every"):
         StepDecay(every=0)
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(lr=0.1), lambda: SGD(lr=0.1, momentum=0.9),
+                                  lambda: SGD(lr=0.1, momentum=0.9, nesterov=True),
+                                  lambda: Adam(lr=0.1)])
+def test_updates_in_cache_sized_pieces_equal_whole_array_updates(make, monkeypatch):
+    import chainrule.optim as optim
+
+    rng = np.random.default_rng(0)
+    start = [rng.normal(size=(37, 11)).astype(np.float32), rng.normal(size=(5, 9)).T.copy().T,
+             rng.normal(size=50)]
+    grads = [[rng.normal(size=p.shape).astype(p.dtype) for p in start] for _ in range(3)]
+    results = []
+    for piece in (1 << 20, 7):                              # whole arrays, then pieces of 7
+        monkeypatch.setattr(optim, "_PIECE", piece)
+        params, opt = [p.copy(order="K") for p in start], make()
+        assert not params[1].flags.c_contiguous            # updated whole, still in place
+        for g in grads:
+            opt.step(params, [x.copy() for x in g])
+        results.append(params)
+    for whole, pieces in zip(*results):
+        assert np.array_equal(whole, pieces)
+    assert not np.array_equal(results[0][1], start[1])
