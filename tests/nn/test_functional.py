@@ -133,3 +133,20 @@ def test_network_cost_matches_the_numpy_cost_for_every_pairing():
         Y = net.encode_targets(y)
         value = float(network_cost(net.params, X, Y, net.config(), l2=1.5, n=9))
         assert value == pytest.approx(net.cost(X, y, l2=1.5, n=9), rel=1e-12), (output, cost)
+
+
+def test_cr_train_trains_an_engine_model_like_a_network():
+    rng = np.random.default_rng(0)
+
+    def forward(p, X):
+        return cr.tanh(X @ p[0] + p[1]) @ p[2] + p[3]
+
+    params = [rng.normal(0, 0.5, (4, 8)), np.zeros(8), rng.normal(0, 0.5, (8, 3)), np.zeros(3)]
+    model = EngineModel(forward, params, n_inputs=4, dtype="float64")
+    X = rng.normal(size=(200, 4))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    before = model.cost(X, y)
+    history = cr.train(model, X, y, epochs=3, optimizer=cr.optim.LBFGS(max_iter=40),
+                       progress=False)
+    assert history.to_dict()["train_cost"][-1] < before / 3
+    assert (model.predict(X) == y).mean() > 0.95
