@@ -101,14 +101,20 @@ class Optimizer:
         return f"{type(self).__name__}({settings})"
 
     def check_params(self, params):
-        """InputError unless this optimiser's state (if any) was made for arrays like ``params``."""
-        if self._buffers is None:
+        """Make sure this optimiser's arrays fit ``params``; InputError if its state does not.
+
+        An optimiser without state (plain SGD) simply forgets its scratch arrays.
+        """
+        scratch = getattr(self, "_scratch", None)
+        if scratch is None or (len(scratch) == len(params) and all(
+                a.shape == p.shape and a.dtype == p.dtype for a, p in zip(scratch, params))):
             return
-        for i, (a, p) in enumerate(zip(self._buffers[0], params)):
-            if a.shape != p.shape or a.dtype != p.dtype or len(self._buffers[0]) != len(params):
-                raise InputError(f"optimizer: its state was made for other parameters "
-                                 f"(array {i}: {a.shape} {a.dtype}, the model has {p.shape} "
-                                 f"{p.dtype}); use a new optimizer for this model")
+        if not self._buffers:
+            self._buffers = self._scratch = None
+            return
+        shapes = [tuple(a.shape) for a in scratch]
+        raise InputError(f"optimizer: its state was made for parameters of shapes {shapes} "
+                         f"({scratch[0].dtype}), not this model's; use a new optimizer")
 
     def _make_buffers(self, params, count):
         self._buffers = [[np.zeros_like(p) for p in params] for _ in range(count)]
