@@ -112,7 +112,7 @@ def vjp(f, *primals, has_aux=False):
         if type(g) is not Tensor:
             g = g.astype(dtype)  # a copy: never the caller's own array
         found = backward_pass(out, g) if type(out) is Tensor and out.level == level else {}
-        handed_out = set()
+        handed_out = []
         return tuple(_export(found[id(leaf)][1], handed_out) if id(leaf) in found
                      else np.zeros(leaf.shape, leaf.dtype) for leaf in leaves)
 

@@ -248,23 +248,26 @@ def backward(output, cotangent=None):
             raise InputError(f"backward: cotangent has shape {cotangent.shape} but the output "
                              f"has shape {shape}")
         cotangent = cotangent.astype(output.dtype)  # a copy: never the caller's own array
-    handed_out = set()
+    handed_out = []
     for leaf, g in backward_pass(output, cotangent).values():
         g = writable(g, handed_out)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 
 
 def writable(g, handed_out=None):
-    """A gradient safe to hand to a user who may update it in place: an ndarray we own and,
-    given ``handed_out`` (ids of arrays returned so far), not shared with another gradient
-    (``a + b`` gives ``a`` and ``b`` the very same cotangent)."""
+    """A gradient safe to hand to a user who may update it in place: writable, and not sharing
+    memory with the gradients in ``handed_out`` (``a + b`` gives ``a`` and ``b`` the very same
+    cotangent). Views of the pass's own temporaries (say a transposed product) are kept as
+    they are: nothing else refers to them, and copying a large one costs as much as an op.
+    """
     if type(g) is Tensor:
         return g
     g = np.asarray(g)
-    if not g.flags.writeable or g.base is not None or (handed_out and id(g) in handed_out):
+    if not g.flags.writeable or (handed_out and any(np.may_share_memory(g, h)
+                                                    for h in handed_out)):
         g = g.copy()
     if handed_out is not None:
-        handed_out.add(id(g))
+        handed_out.append(g)
     return g
 
 

@@ -66,6 +66,9 @@ def test_gradients_handed_out_are_separate_writable_arrays():
     assert (ga, gb) == (11.0, 1.0)
     gx, gy = cr.grad(lambda x, y: cr.sum(x + y), argnums=(0, 1))(np.ones(3), np.ones(3))
     assert gx.flags.writeable and gy.flags.writeable and not np.shares_memory(gx, gy)
+    ga, gb = cr.grad(lambda a, b: cr.sum(a.reshape(-1) + b), argnums=(0, 1))(np.ones((2, 2)),
+                                                                             np.ones(4))
+    assert not np.shares_memory(ga, gb)  # a reshaped view of b's cotangent would be shared
     a, b = cr.tensor(2.0, requires_grad=True), cr.tensor(1.0, requires_grad=True)
     seed = np.array(1.0)
     (a + b).backward(seed)
