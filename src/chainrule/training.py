@@ -132,6 +132,14 @@ class _FunctionCallback:
         self.on_epoch_end = fn
 
 
+def _takes_out(function):
+    """True when ``function`` accepts ``out=`` (gradients written into given arrays)."""
+    try:
+        return "out" in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+
+
 def _progress_bar(progress, total, epoch, epochs):
     """A transient tqdm bar over the batches of one epoch, only on an interactive stderr."""
     if not progress or total < 2 or not sys.stderr.isatty():
@@ -206,7 +214,7 @@ class _Run:
         model, params, optimizer = self.model, self.model.params, self.optimizer
         step, l2, n = optimizer.step, self.l2, self.n
         gradients = model.gradients
-        if "out" in inspect.signature(gradients).parameters:   # Network: reuse gradient buffers
+        if _takes_out(gradients):                     # Network: reuse the gradient buffers
             grad_buffers = [np.empty_like(p, order="C") for p in params]
             gradients = functools.partial(gradients, out=grad_buffers)
         X, Y = self.X, self.Y
