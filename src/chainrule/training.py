@@ -153,11 +153,14 @@ def _progress_bar(progress, total, epoch, epochs):
 
 
 def _diverged(epoch, cost, optimizer, model):
-    lr = "" if optimizer.lr is None else f" than η = {optimizer.lr:g}"
-    other = ("" if str(model.cost) != "quadratic" else
-             " or the cross-entropy / log-likelihood cost")
+    if optimizer.lr is None:                        # CG / L-BFGS: no learning rate to lower
+        advice = "try scaling the inputs, an L2 term or another cost"
+    else:
+        advice = f"try a smaller learning rate than η = {optimizer.lr:g}"
+        if str(model.cost) == "quadratic":
+            advice += " or the cross-entropy / log-likelihood cost"
     return RunFailed(f"training diverged at epoch {epoch}: the training cost is {cost}; "
-                     f"try a smaller learning rate{lr}{other} (the last good weights are kept)")
+                     f"{advice} (the last good weights are kept)")
 
 
 class _Run:
