@@ -178,11 +178,16 @@ def jvp(f, primals, tangents):
                              f"{value.shape}")
         duals.append(_make(value, level, tangent=t))
     out = f(*duals)
-    if isinstance(out, tuple | list):
-        raise InputError("jvp: f must return one array (not a tuple)")
+    if isinstance(out, tuple | list):  # several outputs: a tuple of values, one of tangents
+        pairs = [_read_dual(o, level) for o in out]
+        return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
+    return _read_dual(out, level)
+
+
+def _read_dual(out, level):
     if type(out) is Tensor and out.level == level:
         return _export(out.value), _export(out.tangent)
-    value = _export(out)
+    value = _export(out)  # does not depend on the primals: its tangent is zero
     return value, np.zeros(np.shape(value), getattr(value, "dtype", np.float64))
 
 
@@ -191,6 +196,10 @@ def _basis(shape, dtype):
     n = int(np.prod(shape))
     eye = np.eye(n, dtype=dtype)
     return [eye[k].reshape(shape) for k in range(n)]
+
+
+def _columns_to_jacobian(columns, in_shape):
+    return _export(reshape(stack(columns, axis=-1), np.shape(columns[0]) + in_shape))
 
 
 def jacfwd(f, argnums=0):
@@ -210,9 +219,16 @@ def jacfwd(f, argnums=0):
                 jacobians.append(np.zeros(np.shape(f_i(x)) + x.shape, x.dtype))
                 continue
             columns = [jvp(f_i, (x,), (e,))[1] for e in basis]  # column k = J e_k
-            jacobians.append(_export(reshape(stack(columns, axis=-1),
-                                             np.shape(columns[0]) + x.shape)))
-        return jacobians[0] if isinstance(argnums, int) else tuple(jacobians)
+            if isinstance(columns[0], tuple):  # several outputs: one Jacobian each
+                jacobians.append(tuple(_columns_to_jacobian([c[k] for c in columns], x.shape)
+                                       for k in range(len(columns[0]))))
+            else:
+                jacobians.append(_columns_to_jacobian(columns, x.shape))
+        if isinstance(argnums, int):
+            return jacobians[0]
+        if jacobians and isinstance(jacobians[0], tuple):  # [input][output] -> [output][input]
+            return tuple(zip(*jacobians))
+        return tuple(jacobians)
 
     return jac
 
@@ -246,12 +262,11 @@ def jacrev(f, argnums=0):
 
 def hessian(f, argnums=0):
     """The matrix of second derivatives of scalar ``f``: ``jacfwd(jacrev(f))`` (forward over
-    reverse). ``argnums`` must be a single int.
+    reverse). With several ``argnums``, blocks ``H[i][j] = ∂²f/∂x_i∂x_j`` as JAX gives them.
 
     >>> hessian(lambda x, y: x * x * y, argnums=1)(3.0, 2.0)
     array(0.)
+    >>> hessian(lambda x, y: x * x * y, argnums=(0, 1))(3.0, 2.0)
+    ((array(4.), array(6.)), (array(6.), array(0.)))
     """
-    if not isinstance(argnums, int):
-        raise InputError("hessian: argnums must be one int (take jacfwd(jacrev(f, nums), nums) "
-                         "for blocks)")
     return jacfwd(jacrev(f, argnums), argnums)
