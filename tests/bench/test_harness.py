@@ -144,7 +144,6 @@ def test_table_shows_measured_ratios_and_goals():
 
 
 def test_run_benchmarks_end_to_end_tiny():
-    pytest.importorskip("chainrule.nn.network")
     results = bench.run_benchmarks(["N1"], peers=["numpy", "floor"], repeats=2, n=60, pause=0)
     (w,) = results["workloads"]
     assert set(w["systems"]) == {"chainrule", "numpy", "floor"}
