@@ -308,6 +308,13 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
       detects divergence from the weights only.
 
     Raises InputError for bad arguments or data and RunFailed when the cost becomes NaN/inf.
+
+    >>> import numpy as np, chainrule as cr
+    >>> net = cr.nn.Network([2, 4, 2], cost="log-likelihood", seed=0)
+    >>> X, y = np.array([[0, 0], [0, 1], [1, 0], [1, 1]]), np.array([0, 1, 1, 0])
+    >>> history = train(net, X, y, epochs=3, batch_size=2, progress=False)
+    >>> history.epoch, history.lr
+    ([1, 2, 3], [0.5, 0.5, 0.5])
     """
     X, Y, labels = _prepare(model, X, y)
     if validation is not None:
