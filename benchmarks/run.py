@@ -3,9 +3,11 @@
     python benchmarks/run.py                       # everything, 5 alternating repeats
     python benchmarks/run.py --workloads N3 --repeats 3 --no-memory --no-imports
     python benchmarks/run.py --json results.json --markdown
+    python benchmarks/run.py --combine run1.json run2.json --markdown   # times pooled
 
 Peak memory: each (workload, system) trains once in a fresh child process, which reports its
-peak resident set size (``ru_maxrss``) before training (imports, data, model built) and after.
+peak resident set size (VmHWM from /proc; ``ru_maxrss`` elsewhere) before training (imports,
+data, model built) and after.
 Import times: ``import chainrule`` in a fresh interpreter (time inside the process, and the
 whole process's wall time) and ``chainrule --help`` (wall time), medians of several runs, plus
 the slowest modules of ``python -X importtime -c "import chainrule"``.
@@ -30,14 +32,24 @@ MEMORY_CHILD = """
 import json, resource, sys
 from threadpoolctl import threadpool_limits
 from chainrule import bench
+
+
+def peak_mib():
+    # VmHWM: this process image's peak RSS (ru_maxrss would carry the parent's over exec)
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 workload, system = bench.WORKLOADS[sys.argv[1]], sys.argv[2]
 X, y, _ = bench.load_data(int(sys.argv[3]))
 with threadpool_limits(limits=2):
     trainer = bench.builder(workload, system)(workload, bench.initial_params(workload), X, y, 0)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_mib()
     trainer.run()
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"before_mib": before / 1024, "peak_mib": after / 1024}))
+print(json.dumps({"before_mib": before, "peak_mib": peak_mib()}))
 """
 
 IMPORT_CHILD = ("import time; t = time.perf_counter(); import chainrule; "
@@ -119,6 +131,26 @@ def markdown(results) -> str:
     return "\n".join(lines)
 
 
+def combine(paths) -> dict:
+    """Several runs' results as one: each system's times pooled, medians and ratios redone."""
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    merged = runs[0]
+    merged["meta"]["repeats"] = sum(r["meta"]["repeats"] for r in runs)
+    merged["meta"]["runs"] = len(runs)
+    for w in merged["workloads"]:
+        others = [o for r in runs[1:] for o in r["workloads"] if o["name"] == w["name"]]
+        for system, r in w["systems"].items():
+            for o in others:
+                r["times"] += o["systems"][system]["times"]
+            r["median"] = statistics.median(r["times"])
+        chainrule = w["systems"]["chainrule"]["median"]
+        w["ratios"] = {s: chainrule / r["median"] for s, r in w["systems"].items()
+                       if s != "chainrule"}
+        w["goals"] = [{"peer": p, "goal": g, "ratio": w["ratios"][p], "met": w["ratios"][p] <= g}
+                      for p, g in bench.GOALS[w["name"]].items() if p in w["ratios"]]
+    return merged
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workloads", default=None, help="e.g. N1,N2 (default: all)")
@@ -130,7 +162,15 @@ def main(argv=None) -> int:
     parser.add_argument("--no-imports", action="store_true")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    parser.add_argument("--combine", nargs="+", metavar="JSON",
+                        help="pool the times of earlier --json runs and print their table")
     args = parser.parse_args(argv)
+    if args.combine:
+        results = combine(args.combine)
+        print(bench.format_table(results))
+        if args.markdown:
+            print("\n" + markdown(results))
+        return 0
 
     def log(line):
         print(line, file=sys.stderr, flush=True)

@@ -153,3 +153,29 @@ def test_run_benchmarks_end_to_end_tiny():
             assert w["ratios"][system] == pytest.approx(
                 w["systems"]["chainrule"]["median"] / r["median"])
     assert 0 <= w["systems"]["chainrule"]["accuracy"] <= 1
+
+
+def test_runner_pools_runs_and_redoes_ratios(tmp_path):
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    import run
+
+    def one(cr_times, torch_times):
+        return {"meta": {"repeats": len(cr_times)}, "workloads": [{
+            "name": "N1", "ratios": {}, "goals": [],
+            "systems": {"chainrule": {"times": cr_times}, "pytorch": {"times": torch_times}}}]}
+
+    paths = []
+    for i, (a, b) in enumerate([([1.0, 3.0], [8.0, 8.0]), ([2.0], [10.0])]):
+        paths.append(tmp_path / f"r{i}.json")
+        paths[-1].write_text(json.dumps(one(a, b)))
+    merged = run.combine(paths)
+    (w,) = merged["workloads"]
+    assert w["systems"]["chainrule"]["median"] == 2.0          # median of 1, 3, 2
+    assert w["systems"]["pytorch"]["median"] == 8.0            # median of 8, 8, 10
+    assert w["ratios"] == {"pytorch": 0.25}
+    assert w["goals"] == [{"peer": "pytorch", "goal": 0.25, "ratio": 0.25, "met": True}]
+    assert merged["meta"]["repeats"] == 3
