@@ -12,7 +12,7 @@ Every system of a workload starts from the same initial parameters. Runs alterna
 systems (A, B, C, A, B, C, ...), the table shows medians, and ratios are chainrule's median time
 over the peer's (below 1: chainrule is faster). Accuracy is measured on the training digits.
 
->>> results = run_benchmarks(["N1"], peers=["numpy"], repeats=1, n=100)
+>>> results = run_benchmarks(["N1"], peers=["numpy"], repeats=1, n=100, pause=0)
 >>> sorted(results["workloads"][0]["systems"])
 ['chainrule', 'numpy']
 """
@@ -134,7 +134,13 @@ def load_data(n: int = 10000, root=None, seed: int = 0):
 
 
 def chainrule_network(workload, params, X, y, seed) -> Trainer:
-    """chainrule's own path: ``cr.nn.Network`` trained by ``cr.train`` with ``cr.optim``."""
+    """chainrule's own path: ``cr.nn.Network`` trained by ``cr.train`` with ``cr.optim``.
+
+    >>> X, y, _ = load_data(40, root="/nonexistent")
+    >>> trainer = chainrule_network(WORKLOADS["N1"], initial_params(WORKLOADS["N1"]), X, y, 0)
+    >>> trainer.run(); trainer.predict(X).shape
+    (40,)
+    """
     import chainrule as cr
 
     net = cr.nn.Network(list(workload.sizes), activation=workload.activation,
@@ -154,7 +160,14 @@ def chainrule_network(workload, params, X, y, seed) -> Trainer:
 
 
 def chainrule_generic(workload, params, X, y, seed) -> Trainer:
-    """The generic path: the cost written with the engine's ops, ``cr.grad``, then Adam."""
+    """The generic path: the cost written with the engine's ops, ``cr.grad``, then Adam.
+
+    >>> X, y, _ = load_data(40, root="/nonexistent")
+    >>> w = WORKLOADS["N2g"]
+    >>> trainer = chainrule_generic(w, initial_params(w), X, y, 0)
+    >>> trainer.run(); [p.shape for p in trainer.params()]
+    [(100, 784), (100,), (10, 100), (10,)]
+    """
     import chainrule as cr
 
     params = [p.copy() for p in params]
@@ -213,6 +226,9 @@ def settle(pause: float, max_wait: float = 15.0, busy: float = 0.15) -> float:
 
     The machine is shared: a run timed while another process computes measures the other
     process too. Returns the other processes' share of the CPUs during the last ``pause``.
+
+    >>> 0.0 <= settle(0.05, max_wait=0.05) <= 1.0
+    True
     """
     waited = 0.0
     while True:
@@ -223,7 +239,8 @@ def settle(pause: float, max_wait: float = 15.0, busy: float = 0.15) -> float:
         if before is None or after is None or after[0] <= before[0]:
             return 0.0
         total = after[0] - before[0]
-        others = (total - (after[1] - before[1]) - (after[2] - before[2])) / total
+        others = min(1.0, max(0.0, (total - (after[1] - before[1]) - (after[2] - before[2]))
+                              / total))  # tick counters are sampled at slightly different times
         if others <= busy or waited >= max_wait:
             return others
 
@@ -257,7 +274,11 @@ def _workload_names(workloads) -> list:
 
 
 def builder(workload: Workload, system: str):
-    """The function that prepares ``system`` (``chainrule`` or a peer) on ``workload``."""
+    """The function that prepares ``system`` (``chainrule`` or a peer) on ``workload``.
+
+    >>> builder(WORKLOADS["N2g"], "chainrule").__name__, builder(WORKLOADS["N1"], "floor").__name__
+    ('chainrule_generic', 'matmul_floor')
+    """
     if system == "chainrule":
         return chainrule_generic if workload.generic else chainrule_network
     return bench_peers.PEERS[system]
@@ -322,8 +343,9 @@ def _run_workload(workload, systems, X, y, seed, repeats, pause, log) -> dict:
 def format_table(results: dict) -> str:
     """The results as a plain-text table: median time, chainrule/peer ratio, accuracy, goal.
 
-    >>> print(format_table(run_benchmarks(["N1"], peers=["numpy"], repeats=1, n=100)))
-    ... # doctest: +ELLIPSIS
+    >>> results = run_benchmarks(["N1"], peers=["numpy"], repeats=1, n=100, pause=0,
+    ...                          data_root="/nonexistent")
+    >>> print(format_table(results))  # doctest: +ELLIPSIS
     chainrule bench: 100 digits, random (seeded, 10 classes), ...
     """
     meta = results["meta"]
