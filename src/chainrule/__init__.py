@@ -52,6 +52,8 @@ _LAZY = {
     "optim": ("chainrule.optim", None),
     "data": ("chainrule.data", None),
     "plots": ("chainrule.plots", None),
+    "training": ("chainrule.training", None),
+    "schedules": ("chainrule.schedules", None),
     "train": ("chainrule.training", "train"),
     "History": ("chainrule.training", "History"),
     "explain": ("chainrule.ledger", "explain"),

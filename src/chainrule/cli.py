@@ -184,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--l2", type=_number(float, low=0, what="a regularisation λ"), default=3.0)
     g.add_argument("--examples", type=_number(int, low=1, what="an integer"), default=5)
     g.add_argument("--seed", type=_number(int, low=0, what="an integer"), default=0)
+    g.add_argument("--eps", type=_number(float, low=0, low_inclusive=False, what="a step"),
+                   default=1e-4, help="finite-difference step (default: ex4's 1e-4)")
+    g.add_argument("--order", type=int, choices=(2, 4), default=2,
+                   help="central differences of order 2 (ex4) or 4 (five points)")
+    g.add_argument("--tolerance", type=_number(float, low=0, low_inclusive=False,
+                                               what="a tolerance"), default=1e-7,
+                   help="largest relative difference accepted; exit 1 above it")
     g.add_argument("--json", action="store_true")
 
     x = sub.add_parser("explain", help="every number of one forward and backward pass")

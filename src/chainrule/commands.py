@@ -221,7 +221,8 @@ def gradcheck(args) -> int:
                          cost=args.cost, init="uniform", seed=args.seed, dtype="float64")
     X = rng.uniform(-1, 1, size=(args.examples, net.sizes[0]))
     y = rng.integers(0, max(net.sizes[-1], 2) if net.sizes[-1] > 1 else 2, size=args.examples)
-    report = nn.check_network(net, X, y, l2=args.l2)
+    report = nn.check_network(net, X, y, l2=args.l2, eps=args.eps, tolerance=args.tolerance,
+                              order=args.order)
     _emit(json.dumps(report.to_dict()) if args.json else str(report))
     return 0 if report.ok else 1
 

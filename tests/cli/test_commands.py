@@ -162,3 +162,11 @@ def test_predict_a_png_of_a_digit(cli):
     images = np.vstack([cr.data.load_image(cli.path / n, n_inputs=64) for n in names])
     assert predicted == net.predict(images[:3]).tolist()
     assert np.mean(net.predict(images) == y[:30]) >= 0.8
+
+
+def test_gradcheck_exits_1_when_the_differences_exceed_the_tolerance(cli):
+    done = cli("gradcheck", "--tolerance", "1e-14")
+    assert done.returncode == 1
+    assert "FAILED" in done.stdout
+    report = cli.json("gradcheck", "--order", "4", "--eps", "1e-3")
+    assert report["ok"] is True and report["worst"] < 1e-9  # ex4's criterion
