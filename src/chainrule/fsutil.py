@@ -1,5 +1,9 @@
 """Atomic file writes: a reader (or a ``kill -9``) sees the old file or the new one, never half.
 
+The new content goes to ``.NAME.PID.RANDOM.tmp`` beside the target, is flushed and fsynced, then
+renamed over the target. A process killed mid-write leaves its temporary file behind; the next
+write to the same target removes such leftovers of processes that no longer exist.
+
 >>> import tempfile, pathlib
 >>> p = pathlib.Path(tempfile.mkdtemp()) / "hello.txt"
 >>> with atomic_write(p, "w") as f:
@@ -11,9 +15,29 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
-import tempfile
+import secrets
 from pathlib import Path
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _remove_leftovers(directory: Path, name: str) -> None:
+    """Delete ``.NAME.PID.RANDOM.tmp`` files whose writer process is gone (killed mid-write)."""
+    for leftover in directory.glob(f".{glob.escape(name)}.*.*.tmp"):
+        pid = leftover.name[len(name) + 2:-4].split(".")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
 
 @contextlib.contextmanager
@@ -24,9 +48,10 @@ def atomic_write(path, mode: str = "wb"):
     """
     path = Path(path)
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    _remove_leftovers(directory, path.name)
+    tmp = directory / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:
-        with os.fdopen(fd, mode) as f:
+        with open(tmp, mode.replace("w", "x")) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())

@@ -187,6 +187,8 @@ def test_kill_9_during_training_never_leaves_a_broken_model(cli):
         done = cli("evaluate", "m.npz", "--data", "big.npz", "--json")
         assert done.returncode == 0, done.stderr
     assert seen_epochs, "no run lived long enough to save an epoch"
+    leftovers = list(cli.path.glob(".m.npz.*.tmp"))
+    assert len(leftovers) <= 1, leftovers  # each run removes what the killed ones left
 
 
 def test_unwritable_save_path_is_an_input_error(cli):
