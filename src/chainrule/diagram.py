@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import inspect
 import json
-import shutil
 import string
-import subprocess
 from dataclasses import dataclass
 
 import numpy as np
 
+from chainrule import diagram_render
+from chainrule.diagram_render import _fmt
 from chainrule.errors import InputError, RunFailed
 
 MODES = ("reverse", "forward", "paths")
@@ -57,15 +57,6 @@ class Edge:
     parent: int  # index into Graph.nodes
     child: int
     derivative: float | None  # ∂child/∂parent (None when the nodes are not scalars)
-
-
-def _fmt(x) -> str:
-    return f"{float(x):.6g}"
-
-
-def _show(value) -> str:
-    """A node's value: the number for a scalar, the shape for a tensor."""
-    return _fmt(value) if value.size == 1 else f"shape {value.shape}"
 
 
 def _const(x) -> str:
@@ -245,136 +236,15 @@ class Graph:
 
     def to_text(self, mode="reverse", wrt=None) -> str:
         """The graph and the chosen mode's computation, one line per step."""
-        chosen = self._check(mode, wrt)
-        o = self._name(self.output)
-        lines = []
-        if self.expression is not None:
-            at = ", ".join(f"{self._name(i)} = {_fmt(self.nodes[i].value)}" for i in self.inputs)
-            named = self.expression if self.expression == o else f"{o} = {self.expression}"
-            lines += [named + (f" at {at}" if at else "")
-                      + f": {_show(self.value)}", ""]
-        lines.append("nodes (forward pass, inputs first):")
-        width = max(len(n.label) for n in self.nodes)
-        for i, n in enumerate(self.nodes):
-            role = "  (input)" if n.kind == "input" else "  (output)" if i == self.output else ""
-            lines.append(f"  {n.label:<{width}}  = {_show(n.value)}{role}")
-        lines.append("edges (local derivatives):" if self.scalar else "edges:")
-        if not self.edges:
-            lines.append("  (none)")
-        for e in self.edges:
-            c, p = self._name(e.child), self._name(e.parent)
-            lines.append(f"  ∂{c}/∂{p} = {_fmt(e.derivative)}" if e.derivative is not None
-                         else f"  {p} → {c}")
-        if not self.scalar:
-            lines.append("(derivative modes need scalar nodes: shapes shown instead of values)")
-            return "\n".join(lines) + "\n"
-        lines.append("")
-        if mode == "reverse":
-            adjoint, _ = self.reverse()
-            lines.append(f"reverse mode: d{o}/d(node) for every node, one backward pass from "
-                         f"{o} (d{o}/d{o} = 1); each node adds up what its consumers send")
-            for i in range(len(self.nodes) - 1, -1, -1):
-                n = self.nodes[i]
-                if n.kind == "constant" or i == self.output:
-                    continue
-                uses = [(c, e) for c in range(len(self.nodes)) for e in self.into[c]
-                        if e.parent == i]
-                terms = " + ".join(f"d{o}/d{self._name(c)}·∂{self._name(c)}/∂{n.name}"
-                                   for c, _ in uses) or "0 (not used)"
-                numbers = " + ".join(f"{_fmt(adjoint[c])}·{_fmt(e.derivative)}" for c, e in uses)
-                lines.append(f"  d{o}/d{n.name} = {terms}" + (f" = {numbers}" if len(uses) else "")
-                             + f" = {_fmt(adjoint[i])}")
-        elif mode == "forward":
-            for w in chosen:
-                tangent, _ = self.forward(w)
-                x = self._name(w)
-                lines.append(f"forward mode: d(node)/d{x} for every node, one pass from {x} "
-                             f"(d{x}/d{x} = 1, other inputs 0)")
-                for i, n in enumerate(self.nodes):
-                    if not self.into[i]:
-                        continue
-                    terms = " + ".join(f"∂{n.name}/∂{self._name(e.parent)}·d{self._name(e.parent)}"
-                                       f"/d{x}" for e in self.into[i])
-                    numbers = " + ".join(f"{_fmt(e.derivative)}·{_fmt(tangent[e.parent])}"
-                                         for e in self.into[i])
-                    lines.append(f"  d{n.name}/d{x} = {terms} = {numbers} = {_fmt(tangent[i])}")
-        else:
-            lines.append(f"paths: every path from an input to {o}, with the product of its "
-                         "edge derivatives")
-            for w in chosen:
-                found = self.paths(w)
-                total = sum(p for *_, p in found)
-                lines.append(f"  d{o}/d{self._name(w)} = {_fmt(total)} ({len(found)} path"
-                             f"{'' if len(found) == 1 else 's'})")
-                for nodes, factors, product in found:
-                    lines.append(f"    {' → '.join(self._name(k) for k in nodes)}   "
-                                 f"{' × '.join(map(_fmt, factors)) or '1'} = {_fmt(product)}")
-        c = self.cost()
-        n_in = c["forward"]["passes"]
-        lines += ["", f"cost: reverse 1 pass, {c['reverse']['edge_visits']} edge visits; "
-                      f"forward {n_in} pass{'' if n_in == 1 else 'es'} (one per input), "
-                      f"{c['forward']['edge_visits']} edge visits; paths {c['paths']['paths']} "
-                      f"path{'' if c['paths']['paths'] == 1 else 's'}, "
-                      f"{c['paths']['edge_visits']} edge visits"]
-        return "\n".join(lines) + "\n"
+        return diagram_render.to_text(self, mode, wrt)
 
     def to_dot(self, mode="reverse", wrt=None) -> str:
-        """Graphviz DOT, inputs at the bottom as in the seeds' figures.
-
-        >>> print(trace(lambda a: a * 2, 3.0).to_dot().splitlines()[-2])
-          "a" -> "b" [label="∂b/∂a = 2"];
-        """
-        chosen = self._check(mode, wrt)
-        o = self._name(self.output)
-        notes = {}
-        if self.scalar and mode == "reverse":
-            adjoint, _ = self.reverse()
-            notes = {i: f"d{o}/d{n.name} = {_fmt(adjoint[i])}" for i, n in enumerate(self.nodes)}
-        elif self.scalar and mode == "forward":
-            for w in chosen:
-                tangent, _ = self.forward(w)
-                for i, n in enumerate(self.nodes):
-                    line = f"d{n.name}/d{self._name(w)} = {_fmt(tangent[i])}"
-                    notes[i] = f"{notes[i]}\n{line}" if i in notes else line
-        lines = ["digraph chainrule {", '  graph [rankdir=BT, fontname="Helvetica"];',
-                 '  node [shape=box, style=rounded, fontname="Helvetica"];',
-                 '  edge [fontname="Helvetica", fontsize=10];']
-        for i, n in enumerate(self.nodes):
-            label = f"{n.label}\n= {_show(n.value)}" + (f"\n{notes[i]}" if i in notes else "")
-            shape = ', shape=ellipse' if n.kind == "input" else (
-                ", penwidth=2" if i == self.output else "")
-            lines.append(f"  {_q(n.name)} [label={_q(label)}{shape}];")
-        for e in self.edges:
-            c, p = self._name(e.child), self._name(e.parent)
-            attr = f" [label={_q(f'∂{c}/∂{p} = {_fmt(e.derivative)}')}]" if (
-                e.derivative is not None) else ""
-            lines.append(f"  {_q(p)} -> {_q(c)}{attr};")
-        if self.scalar and mode == "paths":
-            sums = [f"d{o}/d{self._name(w)} = " + " + ".join(_fmt(p) for *_, p in found)
-                    + f" = {_fmt(sum(p for *_, p in found))}" if found else
-                    f"d{o}/d{self._name(w)} = 0 (no path)"
-                    for w in chosen for found in [self.paths(w)]]
-            lines.append(f"  label={_q('sums over paths: ' + '; '.join(sums))};")
-        lines.append("}")
-        return "\n".join(lines) + "\n"
+        """Graphviz DOT, inputs at the bottom as in the seeds' figures."""
+        return diagram_render.to_dot(self, mode, wrt)
 
     def to_svg(self, mode="reverse", wrt=None) -> str:
         """SVG drawn by Graphviz's ``dot`` program (RunFailed when it is not installed)."""
-        source = self.to_dot(mode, wrt)  # bad --mode/--wrt are reported before Graphviz is sought
-        program = shutil.which("dot")
-        if program is None:
-            raise RunFailed("--format svg needs Graphviz's 'dot' program, which is not "
-                            "installed (e.g. apt-get install graphviz); --format dot works "
-                            "without it")
-        try:
-            done = subprocess.run([program, "-Tsvg"], input=source.encode(),
-                                  capture_output=True, timeout=60, check=False)
-        except (OSError, subprocess.TimeoutExpired) as e:
-            raise RunFailed(f"Graphviz 'dot' failed to run: {e}") from None
-        if done.returncode != 0:
-            message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise RunFailed(f"Graphviz 'dot' failed: {message[0] if message else done.returncode}")
-        return done.stdout.decode("utf-8")
+        return diagram_render.to_svg(self, mode, wrt)
 
     def render(self, fmt="text", mode="reverse", wrt=None) -> str:
         """``fmt`` one of text, json, dot, svg.
@@ -393,11 +263,6 @@ class Graph:
         if fmt not in renderers:
             raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
         return renderers[fmt](mode, wrt)
-
-
-def _q(text: str) -> str:
-    """A DOT double-quoted string."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
 # -- recording ------------------------------------------------------------------------------------

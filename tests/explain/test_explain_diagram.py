@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
-from chainrule import diagram, expr
+from chainrule import diagram_render, expr
 from chainrule.diagram import MODES, graph_report, trace
 from chainrule.errors import InputError, RunFailed
 from chainrule.expr import Binary, Call, Name, Negate, Number
@@ -179,7 +179,7 @@ def test_dot_parses_and_has_the_seeds_edges(mode):
 
 
 def test_dot_escapes_quotes_and_backslashes():
-    assert diagram._q('say "hi"\\\n') == '"say \\"hi\\"\\\\\\n"'
+    assert diagram_render._q('say "hi"\\\n') == '"say \\"hi\\"\\\\\\n"'
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
@@ -190,7 +190,7 @@ def test_svg_through_graphviz(mode):
 
 
 def test_svg_without_graphviz_says_so(monkeypatch):
-    monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
+    monkeypatch.setattr(diagram_render.shutil, "which", lambda name: None)
     with pytest.raises(RunFailed, match="Graphviz.*not installed.*--format dot works"):
         graph_report(SEEDS, AT, fmt="svg")
 
