@@ -34,8 +34,12 @@ class History:
     """Per-epoch lists: ``epoch``, ``train_cost``, ``train_accuracy``, ``val_cost``,
     ``val_accuracy``, ``lr`` (η used; None for CG/L-BFGS) and ``time`` (seconds).
 
-    Validation entries are None when the run has no validation set. ``to_dict()`` is
-    JSON-ready (the CLI's ``--json`` and ``plots.learning_curves`` read it).
+    Validation entries are None when the run has no validation set. For a network trained
+    by mini-batches, ``train_cost``/``train_accuracy`` are running means over the epoch's
+    batches, each scored with the weights before its update (as Keras reports them), the L2
+    term from the weights at the end of the epoch; ``val_*`` score the weights at the end of
+    the epoch exactly (see :func:`chainrule.train`). ``to_dict()`` is JSON-ready (the CLI's
+    ``--json`` and ``plots.learning_curves`` read it).
     """
 
     def __init__(self):

@@ -52,6 +52,18 @@ def _pieces(arrays):
     return [[f[i:i + _PIECE] for f in flats] for i in range(0, size, _PIECE)]
 
 
+def _c_ordered(grads):
+    """The gradients, each C-contiguous: a copy only of those that are not.
+
+    ``cr.grad`` returns ∂C/∂W of a ``cr.transpose(W)`` as an F-ordered view; mixed with the
+    C-ordered parameters and state, every pass of an update would then run strided (Adam's
+    thirteen passes: 61 ms instead of 37 ms on N2's 237 steps, a copy costing 7.7 ms).
+    """
+    if all(isinstance(g, np.ndarray) and g.flags.c_contiguous for g in grads):
+        return grads
+    return [np.asarray(g, order="C") for g in grads]
+
+
 def _number(value, what, low=0.0, high=math.inf, low_open=True, high_open=False):
     ok = isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool)
     if ok:
@@ -188,6 +200,7 @@ class SGD(Optimizer):
     def step(self, params, grads):
         """Update ``params`` in place from ``grads`` (the gradients of the cost)."""
         lr = self.lr
+        grads = _c_ordered(grads)
         if not self.momentum:
             if self._buffers is None:
                 self._make_buffers(params, 0)
@@ -241,6 +254,7 @@ class Adam(Optimizer):
         """Update ``params`` in place from ``grads``."""
         if self._buffers is None:
             self._make_buffers(params, 2)
+        grads = _c_ordered(grads)
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         step_size = self.lr / (1 - b1 ** self.t)

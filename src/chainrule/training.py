@@ -3,9 +3,10 @@
 Each epoch shuffles the training set with one seeded permutation, walks it in mini-batches of
 ``batch_size`` rows, asks the model for ∂C/∂w on each batch (``model.gradients``, BP1-BP4 for a
 :class:`~chainrule.nn.Network`) and lets the optimiser update the parameters in place — the
-seeds' "for each mini-batch: w → w − η/m Σ_x ∇C_x". After each epoch the cost and accuracy on the
-training (and validation) set go into the :class:`~chainrule.callbacks.History`, a NaN/inf
-cost stops the run, callbacks run and the checkpoint file is rewritten atomically.
+seeds' "for each mini-batch: w → w − η/m Σ_x ∇C_x". After each epoch the training cost and
+accuracy (running means over the epoch's mini-batches, as Keras reports them) and the exact
+validation cost and accuracy go into the :class:`~chainrule.callbacks.History`, a NaN/inf cost
+or weight stops the run, callbacks run and the checkpoint file is rewritten atomically.
 
 >>> import numpy as np, chainrule as cr
 >>> rng = np.random.default_rng(0)
@@ -34,7 +35,7 @@ from chainrule.errors import InputError, RunFailed
 
 __all__ = ["EarlyStopping", "History", "ProgressPrinter", "TrainingState", "train"]
 
-_EVAL_CHUNK = 10_000  # rows per forward pass when scoring a whole set
+_EVAL_CHUNK = 1_000  # rows per forward pass when scoring a whole set
 
 
 class _Stop(Exception):
@@ -47,27 +48,27 @@ def _labels(Y):
 
 
 def _evaluate(model, X, Y, labels, l2, n):
-    """(cost, accuracy) on a whole set, in chunks; the L2 term uses the training set's n.
+    """Exact (cost, accuracy) of a whole set, in chunks; the L2 term uses the training set's n.
 
-    For a Network one forward pass per chunk gives both: a^L scores the cost (the network's
-    own ``cost_function``, plus λ/(2n) Σ w² as in DESIGN.md §1) and gives the predictions.
-    Other models are asked for ``cost`` and ``predict`` separately.
+    X is already checked and Y encoded. A model with ``score(X, Y) -> (Σ_x C_0,x, rows right)``
+    and ``penalty(l2, n)`` (Network, EngineModel) is scored with one forward pass per chunk
+    and no re-validation; other models are asked for ``cost`` and ``predict`` separately.
     """
-    one_pass = hasattr(model, "cost_function") and hasattr(model, "weights")
+    one_pass = hasattr(model, "score") and hasattr(model, "penalty")
     cost, correct = 0.0, 0
     for start in range(0, len(X), _EVAL_CHUNK):
         Xc, Yc = X[start:start + _EVAL_CHUNK], Y[start:start + _EVAL_CHUNK]
         if one_pass:
-            a = model.predict_proba(Xc)
-            cost += model.cost_function.fn(a, Yc) * len(Xc)
-            predicted = _labels(a)
+            chunk_cost, chunk_correct = model.score(Xc, Yc)
+            cost += chunk_cost
+            correct += chunk_correct
         else:
             cost += model.cost(Xc, Yc, l2, n) * len(Xc)   # the penalty is the same in each chunk
             predicted = model.predict(Xc)
-        correct += int(np.count_nonzero(predicted == labels[start:start + _EVAL_CHUNK]))
+            correct += int(np.count_nonzero(predicted == labels[start:start + _EVAL_CHUNK]))
     cost /= len(X)
-    if one_pass and l2:
-        cost += l2 / (2 * n) * sum(float(np.vdot(W, W)) for W in model.weights)
+    if one_pass:
+        cost += model.penalty(l2, n)
     return cost, correct / len(X)
 
 
@@ -177,18 +178,26 @@ class _Run:
         self.score_train = score_train
         self.last_good = model.to_vector()
 
-    def end_epoch(self, epoch, lr, started):
-        """Score the epoch, stop on divergence, run callbacks, save; True means stop."""
+    def end_epoch(self, epoch, lr, started, running=None):
+        """Score the epoch, stop on divergence, run callbacks, save; True means stop.
+
+        ``running``: (Σ C_0,x, rows right) summed over the epoch's mini-batches, when the
+        model reports them (``batch_stats``); otherwise the training set is scored afresh.
+        """
         model, train_cost, train_acc = self.model, None, None
-        if self.score_train:
+        if running is not None:
+            train_cost = running[0] / self.n + model.penalty(self.l2, self.n)
+            train_acc = running[1] / self.n
+        elif self.score_train:
             train_cost, train_acc = _evaluate(model, self.X, self.Y, self.labels, self.l2,
                                               self.n)
-        finite = np.isfinite(model.to_vector()).all()
+        weights = model.to_vector()
+        finite = bool(np.isfinite(weights).all())
         if not finite or (train_cost is not None and not math.isfinite(train_cost)):
             model.from_vector(self.last_good)
             raise _diverged(epoch, train_cost if finite else "not finite (the weights "
                             "overflowed)", self.optimizer, model)
-        self.last_good = model.to_vector()
+        self.last_good = weights
         val_cost = val_acc = None
         if self.validation is not None:
             val_cost, val_acc = _evaluate(model, *self.validation, self.l2, self.n)
@@ -221,6 +230,10 @@ class _Run:
             grad_buffers = [np.empty_like(p, order="C") for p in params]
             gradients = functools.partial(gradients, out=grad_buffers)
         X, Y = self.X, self.Y
+        # the epoch's training cost and accuracy as running sums over its mini-batches, read
+        # from a^L of each batch's own forward pass (what Keras reports), when the model can
+        batch_stats = (getattr(model, "batch_stats", None)
+                       if self.score_train and hasattr(model, "penalty") else None)
         full = batch_size is None or batch_size >= n
         if not full:
             last = n % batch_size
@@ -229,8 +242,11 @@ class _Run:
         for epoch in range(done + 1, self.epochs + 1):
             started = time.perf_counter()
             lr = optimizer.start_epoch(epoch - 1, self.history)
+            cost_sum, correct = 0.0, 0
             if full:
                 step(params, gradients(X, Y, l2, n))
+                if batch_stats is not None:
+                    cost_sum, correct = batch_stats(Y)
             else:
                 order = self.rng.permutation(n)
                 bar = _progress_bar(progress, -(-n // batch_size), epoch, self.epochs)
@@ -241,12 +257,17 @@ class _Run:
                     X.take(idx, axis=0, out=Xb)      # gather the batch into its buffers
                     Y.take(idx, axis=0, out=Yb)
                     step(params, gradients(Xb, Yb, l2, n))
+                    if batch_stats is not None:
+                        batch_cost, batch_correct = batch_stats(Yb)
+                        cost_sum += batch_cost
+                        correct += batch_correct
                     if bar is not None and (k + 1) % tick == 0:
                         bar.update(tick)
                 if bar is not None:
                     bar.update(bar.total - bar.n)
                     bar.close()
-            if self.end_epoch(epoch, lr, started):
+            running = None if batch_stats is None else (cost_sum, correct)
+            if self.end_epoch(epoch, lr, started, running):
                 break
 
     def scipy(self, done):
@@ -284,6 +305,9 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
 
     - ``model``: a :class:`~chainrule.nn.Network` or any trainable model (CONTRACTS.md), e.g.
       :class:`~chainrule.nn.functional.EngineModel`. X is checked and y encoded once.
+      Optional, used when present: ``score(X, Y) -> (Σ_x C_0,x, rows right)`` and
+      ``penalty(l2, n)`` (a whole set scored in 1,000-row chunks without re-validation) and
+      ``batch_stats(Y)``, the same for the batch of the last ``gradients`` call.
     - ``epochs``: the total number of epochs (a resumed run continues up to it);
       ``batch_size=None`` (or ≥ n) means full-batch gradient descent.
     - ``optimizer``: default ``SGD(lr=3.0)`` for the quadratic cost, ``SGD(lr=0.5)`` otherwise.
@@ -303,9 +327,15 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
     - ``resume``: the :class:`TrainingState` from :func:`chainrule.nn.io.load_checkpoint`;
       ``model`` must be the network loaded with it. SGD/momentum/Adam continue bit for bit.
     - ``metadata``: a JSON-able dict stored in the checkpoint (e.g. the data set's name).
-    - ``score_train``: score the whole training set after each epoch (one forward pass); False
-      leaves train_cost/train_accuracy None (benchmarks time the training alone this way) and
-      detects divergence from the weights only.
+    - ``score_train``: record the training cost and accuracy of each epoch. For a model with
+      ``batch_stats`` (a :class:`~chainrule.nn.Network`) they are what Keras reports: running
+      means over the epoch's mini-batches, each batch scored by its own forward pass, i.e. with
+      the weights *before* its update (no extra pass), so ``train_cost`` = mean over the
+      epoch's rows of C_0 + λ/(2n) Σ w² of the weights at the end of the epoch, and can
+      differ slightly from ``model.cost(X, y)`` after the epoch. Other models (e.g.
+      EngineModel) and CG/L-BFGS score the whole training set exactly after each epoch.
+      False leaves train_cost/train_accuracy None and detects divergence from the weights only.
+      Validation is always scored exactly, with the weights at the end of the epoch.
 
     Raises InputError for bad arguments or data and RunFailed when the cost becomes NaN/inf.
 

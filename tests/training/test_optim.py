@@ -214,3 +214,34 @@ def test_updates_in_cache_sized_pieces_equal_whole_array_updates(make, monkeypat
     for whole, pieces in zip(*results):
         assert np.array_equal(whole, pieces)
     assert not np.array_equal(results[0][1], start[1])
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(lr=0.1), lambda: SGD(lr=0.1, momentum=0.9),
+                                  lambda: Adam(lr=0.1)])
+def test_transposed_gradients_are_stepped_in_c_order_with_the_same_result(make, monkeypatch):
+    """cr.grad's ∂C/∂W of a cr.transpose(W) is an F-ordered view: the update copies it to C
+    order (so no pass runs strided) and gives exactly the update of a C-ordered copy."""
+    import chainrule.optim as optim
+
+    seen = []
+    pieces = optim._pieces
+    monkeypatch.setattr(optim, "_pieces", lambda arrays: seen.append(
+        [a.flags.c_contiguous for a in arrays]) or pieces(arrays))
+    monkeypatch.setattr(optim, "_PIECE", 64)                # several pieces per array
+    rng = np.random.default_rng(1)
+    start = [rng.normal(size=(30, 20)).astype(np.float32), rng.normal(size=20)]
+    grads = [[rng.normal(size=p.shape[::-1]).astype(p.dtype).T for p in start]
+             for _ in range(3)]                               # F-ordered views, like cr.grad's
+    assert not grads[0][0].flags.c_contiguous
+    results = []
+    for transform in (lambda g: g, np.ascontiguousarray):
+        params, opt = [p.copy() for p in start], make()
+        for g in grads:
+            kept = [x.copy(order="K") for x in g]
+            opt.step(params, [transform(x) for x in g])
+            assert all(np.array_equal(a, b) for a, b in zip(g, kept))   # gradients untouched
+        results.append(params)
+    assert all(all(flags) for flags in seen)
+    for a, b in zip(*results):
+        assert np.array_equal(a, b) and not np.array_equal(a, start[0] if a.ndim == 2 else
+                                                           start[1])

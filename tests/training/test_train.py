@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import sys
 
 import numpy as np
@@ -41,6 +42,55 @@ def test_full_batch_is_the_seeds_update_exactly(digits):
     assert np.array_equal(net.to_vector(), manual.to_vector())
 
 
+@pytest.mark.parametrize("cost, batch_size", [("log-likelihood", 20), ("quadratic", 7),
+                                               ("cross-entropy", None)])
+def test_training_cost_is_the_running_mean_over_the_epochs_batches(digits, cost, batch_size):
+    """Keras's figure: C_0 of each batch before its step, averaged over the epoch's rows, plus
+    λ/(2n) Σ w² of the weights at the end of the epoch; accuracy the same way."""
+    X, y = digits[0][:95], digits[1][:95]
+    net = cr.nn.Network([64, 8, 10], cost=cost, seed=2, dtype="float64")
+    manual = cr.nn.Network.from_config(net.config(), net.params)
+    history = cr.train(net, X, y, epochs=3, batch_size=batch_size, l2=2.0, seed=11,
+                       optimizer=cr.optim.SGD(lr=0.5), progress=False)
+    Xc, Y = manual.check_inputs(X), manual.encode_targets(y)
+    rng, size = np.random.default_rng(11), batch_size or len(X)
+    for epoch in range(3):
+        order = rng.permutation(len(X)) if batch_size else np.arange(len(X))
+        cost_sum, right = 0.0, 0
+        for start in range(0, len(X), size):
+            idx = order[start:start + size]
+            cost_sum += manual.cost(X[idx], y[idx]) * len(idx)      # weights before the step
+            right += int(np.sum(manual.predict(X[idx]) == y[idx]))
+            for p, g in zip(manual.params, manual.gradients(Xc[idx], Y[idx], 2.0, len(X))):
+                p -= 0.5 * g
+        penalty = 2.0 / (2 * len(X)) * sum(np.sum(W ** 2) for W in manual.weights)
+        assert history.train_cost[epoch] == pytest.approx(cost_sum / len(X) + penalty,
+                                                          rel=1e-12)
+        assert history.train_accuracy[epoch] == right / len(X)
+    assert np.array_equal(net.to_vector(), manual.to_vector())
+    assert history.train_cost[-1] != pytest.approx(net.cost(X, y, l2=2.0), rel=1e-6)
+
+
+def test_divergence_is_seen_in_the_running_cost(digits, tmp_path):
+    class Overflowing(cr.nn.Network):                 # a batch whose cost overflowed
+        def batch_stats(self, Y):
+            cost_sum, right = super().batch_stats(Y)
+            return (math.inf if self.calls == 7 else cost_sum), right
+
+        def gradients(self, *args, **kwargs):
+            self.calls += 1
+            return super().gradients(*args, **kwargs)
+
+    X, y = digits[0][:100], digits[1][:100]
+    net = Overflowing([64, 10, 10], seed=0)
+    net.calls, snapshots = 0, {}
+    with pytest.raises(RunFailed, match="diverged at epoch 1: the training cost is inf"):
+        cr.train(net, X, y, epochs=3, batch_size=10, progress=False,
+                 callbacks=lambda e, h: snapshots.update({e: net.to_vector()}))
+    assert net.calls == 10 and not snapshots        # the whole epoch ran, then stopped
+    assert np.array_equal(net.to_vector(), Overflowing([64, 10, 10], seed=0).to_vector())
+
+
 def test_mini_batches_follow_one_seeded_permutation_per_epoch(digits):
     X, y = digits[0][:95], digits[1][:95]
     net = cr.nn.Network([64, 8, 10], seed=2, dtype="float64")
@@ -70,6 +120,7 @@ def test_least_squares_minimum_agrees_with_lstsq(least_squares, linear_net, opti
     history = cr.train(net, X, t, optimizer=optimizer, progress=False, **kwargs)
     np.testing.assert_allclose(net.weights[0][0], w, atol=1e-6)
     np.testing.assert_allclose(net.biases[0], [b], atol=1e-6)
+    # SGD reports the cost before its last step (the running mean), the same at the minimum
     assert history.train_cost[-1] == pytest.approx(net.cost(X, t), rel=1e-12)
     if optimizer.uses_scipy:                  # one entry per SciPy iteration, no learning rate
         assert 2 <= len(history) <= optimizer.max_iter and set(history.lr) == {None}
@@ -160,12 +211,14 @@ def test_evaluation_matches_the_models_own_cost_and_predictions(digits, monkeypa
     X, y = digits[0], digits[1]
     net = cr.nn.Network([64, 12, 10], cost="cross-entropy", seed=5, dtype="float64")
     Xc, Y = net.check_inputs(X), net.encode_targets(y)
+    monkeypatch.setattr(training, "_EVAL_CHUNK", len(X))      # one chunk: exactly the same
     cost, accuracy = training._evaluate(net, Xc, Y, y, 3.0, 5000)
     assert cost == net.cost(X, y, l2=3.0, n=5000)
     assert accuracy == np.mean(net.predict(X) == y)
-    monkeypatch.setattr(training, "_EVAL_CHUNK", 100)   # in chunks: the same up to rounding
-    chunked = training._evaluate(net, Xc, Y, y, 3.0, 5000)
-    assert chunked == pytest.approx((cost, accuracy), rel=1e-12)
+    for chunk in (1000, 100):                                # in chunks: the same up to rounding
+        monkeypatch.setattr(training, "_EVAL_CHUNK", chunk)
+        chunked = training._evaluate(net, Xc, Y, y, 3.0, 5000)
+        assert chunked[0] == pytest.approx(cost, rel=1e-12) and chunked[1] == accuracy
 
 
 def test_history_records_every_epoch_and_the_schedule(digits):

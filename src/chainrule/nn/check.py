@@ -134,7 +134,7 @@ def _central_differences(net, X, Y, l2, n, param, b, eps, order, rng):
 
     def cost_at(flat, index, value):
         flat[index] = value
-        return net.cost_function.fn(net._forward(X), Y) + net._penalty(l2, n)
+        return net.cost_function.fn(net._forward(X), Y) + net.penalty(l2, n)
 
     flat = param.reshape(-1)  # a view: perturbs the live parameter
     picked = (np.arange(flat.size) if flat.size <= NUMERIC_LIMIT

@@ -186,6 +186,32 @@ class EngineModel:
         n = check_l2(l2, n, len(X))
         return float(np.asarray(self._objective(X, Y, l2, n)(*self.params)))
 
+    def penalty(self, l2, n):
+        """The L2 term λ/(2n) Σ w² over the decayed parameters, a Python float."""
+        if not l2:
+            return 0.0
+        return l2 / (2 * n) * sum(float(np.vdot(p, p)) for p, d in zip(self.params, self._decay)
+                                  if d)
+
+    def score(self, X, Y):
+        """(Σ_x C_0,x, rows predicted right) on X checked and Y encoded: one forward pass, no
+        validation, no L2 term (``cr.train`` scores a whole set this way, in chunks).
+
+        >>> model = EngineModel(lambda params, X: X @ params[0], [np.zeros((2, 2))], n_inputs=2,
+        ...                     dtype="float64")     # a^L = (1/2, 1/2): C_x = ln 2, argmax 0
+        >>> model.score(np.ones((3, 2)), np.eye(2)[[0, 1, 1]])
+        (2.0794415416798357, 1)
+        """
+        z = np.asarray(self.forward_fn(self.params, X))
+        cost = float(np.asarray(output_cost(z, Y, self.output, self.cost_name))) * len(X)
+        a = np.array(z, dtype=self.dtype)
+        a = ACTIVATIONS[self.output].forward(a, out=a)
+        if a.shape[1] == 1:
+            correct = np.count_nonzero((a[:, 0] >= 0.5) == (Y[:, 0] >= 0.5))
+        else:
+            correct = np.count_nonzero(a.argmax(axis=1) == Y.argmax(axis=1))
+        return cost, int(correct)
+
     def predict_proba(self, X):
         """The output activations a^L."""
         X = self.check_inputs(X)

@@ -138,6 +138,7 @@ class Network:
             [p for pair in zip(weights, biases) for p in pair], self.dtype)
         self.weights, self.biases = self.params[0::2], self.params[1::2]
         self._scratch = {}  # batch size -> (activation buffers, delta buffers) for gradients()
+        self._last_output = None  # a^L of the last gradients() call (a view of its scratch)
 
     @property
     def cost(self):
@@ -233,17 +234,55 @@ class Network:
             return (a[:, 0] >= 0.5).astype(np.int64)
         return a.argmax(axis=1)
 
-    def _penalty(self, l2, n):
-        """λ/(2n) Σ_w w² over the weights only (DESIGN.md §1)."""
+    def penalty(self, l2, n):
+        """The L2 term λ/(2n) Σ_w w² over the weights only (DESIGN.md §1), a Python float.
+
+        >>> Network([2, 1], weights=[[[3.0, 4.0]]], biases=[[1.0]]).penalty(2.0, 10)  # 2/20·25
+        2.5
+        """
         if not l2:
             return 0.0
         return l2 / (2 * n) * sum(float(np.vdot(W, W)) for W in self.weights)
+
+    def _stats(self, a, Y):
+        """(Σ_x C_0,x, rows predicted right) of outputs a^L against encoded targets Y."""
+        if a.shape[1] == 1:
+            correct = np.count_nonzero((a[:, 0] >= 0.5) == (Y[:, 0] >= 0.5))
+        else:
+            correct = np.count_nonzero(a.argmax(axis=1) == Y.argmax(axis=1))
+        return self._cost.fn(a, Y) * len(a), int(correct)
+
+    def score(self, X, Y):
+        """(Σ_x C_0,x, rows right) on X checked and Y encoded, in one forward pass (no L2 term).
+
+        No validation: for callers that checked X once and score it in chunks.
+
+        >>> net = Network([2, 1], init="zeros", dtype="float64")   # a = 0.5: C_x = 0.125
+        >>> net.score(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0], [0.0]]))
+        (0.25, 1)
+        """
+        return self._stats(self._forward(X), Y)
+
+    def batch_stats(self, Y):
+        """:meth:`score` of the batch of the last :meth:`gradients` call, whose targets are Y.
+
+        Reads a^L from the scratch buffers that call filled (computed with the weights as
+        they were before any update since), so it costs no forward pass.
+
+        >>> net = Network([2, 1], init="zeros", dtype="float64")
+        >>> X, Y = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0], [0.0]])
+        >>> _ = net.gradients(X, Y); net.batch_stats(Y) == net.score(X, Y)
+        True
+        """
+        if self._last_output is None or len(self._last_output) != len(Y):
+            raise InputError("batch_stats: needs the targets of the last gradients() call")
+        return self._stats(self._last_output, Y)
 
     def compute_cost(self, X, y, l2=0.0, n=None):
         """C = C_0 + λ/(2n) Σ w², C_0 averaged over the rows given (labels or targets)."""
         X, Y = self._check_batch(X, y)
         n = check_l2(l2, n, len(X))
-        return self._cost.fn(self._forward(X), Y) + self._penalty(l2, n)
+        return self._cost.fn(self._forward(X), Y) + self.penalty(l2, n)
 
     # ---------------------------------------------------------------- backprop, as written
     def backprop_trace(self, X, y, l2=0.0, n=None) -> BackpropTrace:
@@ -268,7 +307,7 @@ class Network:
         return BackpropTrace(a=a, z=z, delta=delta, delta_rule=["BP2"] * (L - 1) + ["BP1"],
                              bp1=bp1, grad_a=grad_a, grad_weights=grad_weights,
                              grad_biases=grad_biases,
-                             cost=self._cost.fn(a[-1], Y) + self._penalty(l2, n))
+                             cost=self._cost.fn(a[-1], Y) + self.penalty(l2, n))
 
     def backprop(self, X, y, l2=0.0, n=None):
         """(grad_weights, grad_biases) of the cost, by BP1-BP4 (validates its input)."""
@@ -295,7 +334,8 @@ class Network:
             z = np.dot(a, W.T, out=acts[l])
             z += b
             a = act.forward(z, out=z)
-        cost = self._cost.fn(a, Y) + self._penalty(l2, n) if want_cost else None
+        self._last_output = a
+        cost = self._cost.fn(a, Y) + self.penalty(l2, n) if want_cost else None
         delta = self._cost.delta(a, Y, self._output, out=deltas[L - 1])   # BP1
         delta *= 1.0 / m                     # the cost's 1/m, carried through BP2 linearly
         grads = [None] * (2 * L) if out is None else out
