@@ -168,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_options(e, None)
     e.add_argument("--split", choices=("train", "test"), default="test")
     e.add_argument("--plot", metavar="confusion.png", help="plot the confusion matrix")
+    e.add_argument("--plot-weights", metavar="W.png",
+                   help="draw each first-layer hidden unit's weights as an image (ex4)")
+    e.add_argument("--plot-errors", metavar="E.png", help="draw the misclassified examples")
     e.add_argument("--json", action="store_true")
 
     p = sub.add_parser("predict", help="classes of CSV/NPY rows or of a PNG digit")

@@ -148,10 +148,16 @@ def evaluate(args) -> int:
         raise InputError(f"{args.model}: the model takes {net.sizes[0]} inputs but {source} has "
                          f"{X.shape[1]} features")
     report = classification_report(net, X, y)
-    if args.plot:
+    if args.plot or args.plot_weights or args.plot_errors:
         from chainrule import plots
 
-        plots.confusion_matrix(y, net.predict(X), args.plot, n_classes=max(net.sizes[-1], 2))
+        predicted = net.predict(X)
+        if args.plot:
+            plots.confusion_matrix(y, predicted, args.plot, n_classes=max(net.sizes[-1], 2))
+        if args.plot_weights:
+            plots.weight_images(net.weights[0], args.plot_weights)
+        if args.plot_errors:
+            plots.misclassified(X, y, predicted, args.plot_errors)
     if args.json:
         _emit(json.dumps({"model": args.model, "data": source, "split": args.split, **report}))
         return 0

@@ -170,3 +170,12 @@ def test_gradcheck_exits_1_when_the_differences_exceed_the_tolerance(cli):
     assert "FAILED" in done.stdout
     report = cli.json("gradcheck", "--order", "4", "--eps", "1e-3")
     assert report["ok"] is True and report["worst"] < 1e-9  # ex4's criterion
+
+
+def test_evaluate_draws_confusion_weights_and_errors(cli):
+    assert cli("train", "--epochs", "2", "--save", "m.npz", "--quiet").returncode == 0
+    done = cli("evaluate", "m.npz", "--plot", "c.png", "--plot-weights", "w.png",
+               "--plot-errors", "e.png")
+    assert done.returncode == 0, done.stderr
+    for name in ("c.png", "w.png", "e.png"):
+        assert (cli.path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
