@@ -143,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--optimizer", type=_choice(OPTIMIZERS), default="sgd",
                    help="optimiser: " + ", ".join(OPTIMIZERS))
     t.add_argument("--lr", type=_number(float, low=0, low_inclusive=False, what="a learning rate"),
-                   help="learning rate η (default: 0.5 for sgd/momentum, 0.001 for adam)")
+                   help="learning rate η (default: 0.001 for adam; for sgd/momentum 3.0 with "
+                        "the quadratic cost, as Nielsen, else 0.5)")
     t.add_argument("--momentum", type=_number(float, low=0, what="a momentum"), default=0.9,
                    help="momentum coefficient for --optimizer momentum (default: 0.9)")
     t.add_argument("--batch-size", type=_number(int, low=1, what="an integer"), default=10)
