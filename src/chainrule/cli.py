@@ -167,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="accuracy, cost, per-class precision/recall, confusion")
     e.add_argument("model", metavar="M.npz")
     _add_data_options(e, None)
-    e.add_argument("--split", choices=("train", "test"), default="test")
+    e.add_argument("--split", choices=("train", "test", "all"), default="test",
+                   help="rows to score (files, digits: a fixed 80/20 split; all: every row)")
     e.add_argument("--plot", metavar="confusion.png", help="plot the confusion matrix")
     e.add_argument("--plot-weights", metavar="W.png",
                    help="draw each first-layer hidden unit's weights as an image (ex4)")

@@ -179,3 +179,15 @@ def test_evaluate_draws_confusion_weights_and_errors(cli):
     assert done.returncode == 0, done.stderr
     for name in ("c.png", "w.png", "e.png"):
         assert (cli.path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_evaluate_every_row_of_a_csv_with_split_all(cli):
+    X, y = cr.data.load_digits()
+    np.savetxt(cli.path / "d.csv", np.column_stack([X, y]), delimiter=",", fmt="%.6g")
+    assert cli("train", "--data", "d.csv", "--epochs", "2", "--save", "m.npz",
+               "--quiet").returncode == 0
+    every = cli.json("evaluate", "m.npz", "--split", "all")
+    held_out = cli.json("evaluate", "m.npz")
+    assert every["data"] == "d.csv"
+    assert np.sum(every["confusion"]) == len(y) == 1797
+    assert np.sum(held_out["confusion"]) == 359  # the stratified 20% held out
