@@ -225,6 +225,40 @@ class SGD(Optimizer):
                     p += v                                # w' = w + v'
 
 
+    def step_with(self, params, accumulate):
+        """The same step, the gradient fused into the model's products.
+
+        ``accumulate(out, scale, keep)`` must write ``out_i ← scale·∇C_i + keep·out_i`` (as
+        :meth:`chainrule.nn.Network.gradients` does inside BP4's matrix product): plain SGD
+        then updates the parameters inside that product, momentum its velocity, and no
+        gradient array is ever made. The arithmetic is the step's, rounded in another order.
+
+        >>> import numpy as np
+        >>> w, opt = np.array([1.0]), SGD(lr=0.1, momentum=0.9)
+        >>> def accumulate(out, scale, keep):            # ∇C = 1, as in step()'s example
+        ...     out[0] *= keep; out[0] += scale * 1.0
+        >>> opt.step_with([w], accumulate); opt.step_with([w], accumulate); w
+        array([0.71])
+        """
+        if not self.momentum:
+            accumulate(params, -self.lr, 1.0)             # w ← w − η∇C
+            return
+        if self._buffers is None:
+            self._make_buffers(params, 1)
+        mu, velocity = self.momentum, self._buffers[0]
+        if self.nesterov:                                 # w + μv' − η∇C = w − μv + (1 + μ)v'
+            for p, v, s in zip(params, velocity, self._scratch):
+                np.multiply(v, mu, out=s)
+                p -= s
+        accumulate(velocity, -self.lr, mu)                # v' = μv − η∇C
+        for p, v, s in zip(params, velocity, self._scratch):
+            if self.nesterov:
+                np.multiply(v, 1.0 + mu, out=s)
+                p += s
+            else:
+                p += v                                    # w' = w + v'
+
+
 class Adam(Optimizer):
     """Adam (Kingma & Ba 2015): moving averages m, v of ∇C and (∇C)², bias-corrected.
 

@@ -133,12 +133,29 @@ class _FunctionCallback:
         self.on_epoch_end = fn
 
 
-def _takes_out(function):
-    """True when ``function`` accepts ``out=`` (gradients written into given arrays)."""
+def _accepts(function, name):
+    """True when ``function`` has a parameter called ``name``."""
     try:
-        return "out" in inspect.signature(function).parameters
+        return name in inspect.signature(function).parameters
     except (TypeError, ValueError):
         return False
+
+
+def _batch_step(model, optimizer, l2, n):
+    """``step(X, Y)``: one optimiser step on a mini-batch, in the fastest form both allow.
+
+    A :class:`~chainrule.nn.Network` with SGD (or momentum) fuses the step into BP4's
+    matrix product (``gradients(keep=)`` and ``SGD.step_with``); a model whose gradients
+    take ``out=`` reuses one set of gradient arrays; any other model allocates them.
+    """
+    params, gradients = model.params, model.gradients
+    step_with = getattr(optimizer, "step_with", None)
+    if step_with is not None and _accepts(gradients, "keep"):
+        return lambda X, Y: step_with(params, functools.partial(gradients, X, Y, l2, n))
+    if _accepts(gradients, "out"):
+        buffers = [np.empty_like(p, order="C") for p in params]
+        return lambda X, Y: optimizer.step(params, gradients(X, Y, l2, n, out=buffers))
+    return lambda X, Y: optimizer.step(params, gradients(X, Y, l2, n))
 
 
 def _progress_bar(progress, total, epoch, epochs):
@@ -223,12 +240,9 @@ class _Run:
 
     def sgd(self, done, batch_size, progress):
         """The mini-batch loop (the hot path: no validation, no allocation per batch)."""
-        model, params, optimizer = self.model, self.model.params, self.optimizer
-        step, l2, n = optimizer.step, self.l2, self.n
-        gradients = model.gradients
-        if _takes_out(gradients):                     # Network: reuse the gradient buffers
-            grad_buffers = [np.empty_like(p, order="C") for p in params]
-            gradients = functools.partial(gradients, out=grad_buffers)
+        model, optimizer = self.model, self.optimizer
+        l2, n = self.l2, self.n
+        step = _batch_step(model, optimizer, l2, n)
         X, Y = self.X, self.Y
         # the epoch's training cost and accuracy as running sums over its mini-batches, read
         # from a^L of each batch's own forward pass (what Keras reports), when the model can
@@ -244,7 +258,7 @@ class _Run:
             lr = optimizer.start_epoch(epoch - 1, self.history)
             cost_sum, correct = 0.0, 0
             if full:
-                step(params, gradients(X, Y, l2, n))
+                step(X, Y)
                 if batch_stats is not None:
                     cost_sum, correct = batch_stats(Y)
             else:
@@ -256,7 +270,7 @@ class _Run:
                     Xb, Yb = buffers[len(idx)]
                     X.take(idx, axis=0, out=Xb)      # gather the batch into its buffers
                     Y.take(idx, axis=0, out=Yb)
-                    step(params, gradients(Xb, Yb, l2, n))
+                    step(Xb, Yb)
                     if batch_stats is not None:
                         batch_cost, batch_correct = batch_stats(Yb)
                         cost_sum += batch_cost

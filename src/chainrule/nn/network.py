@@ -33,6 +33,7 @@ import numpy as np
 from chainrule.errors import InputError
 from chainrule.nn.activations import ACTIVATIONS
 from chainrule.nn.costs import COSTS, check_pairing
+from chainrule.nn.gemm import gemm
 from chainrule.nn.init import INITS, initialise
 from chainrule.nn.inputs import (
     as_matrix,
@@ -208,7 +209,7 @@ class Network:
     def _forward(self, X):
         a = X
         for W, b, act in self._layers():
-            z = np.dot(a, W.T)
+            z = gemm(1.0, a, W.T, 0.0, np.empty((len(a), len(W)), dtype=self.dtype))
             z += b
             a = act.forward(z, out=z)
         return a
@@ -326,12 +327,12 @@ class Network:
             self._scratch[m] = (acts, deltas)
         return self._scratch[m]
 
-    def _backprop(self, X, Y, l2, n, want_cost, out):
+    def _backprop(self, X, Y, l2, n, want_cost, out, scale=1.0, keep=0.0):
         m, L = X.shape[0], len(self.weights)
         acts, deltas = self._buffers(m)
         a = X
         for l, (W, b, act) in enumerate(self._layers()):          # forward, into the buffers
-            z = np.dot(a, W.T, out=acts[l])
+            z = gemm(1.0, a, W.T, 0.0, acts[l])
             z += b
             a = act.forward(z, out=z)
         self._last_output = a
@@ -341,30 +342,66 @@ class Network:
         grads = [None] * (2 * L) if out is None else out
         for l in range(L - 1, -1, -1):
             W, a_prev = self.weights[l], (acts[l - 1] if l else X)
-            grads[2 * l] = np.dot(delta.T, a_prev, out=grads[2 * l])               # BP4
-            if l2:
-                grads[2 * l] += (l2 / n) * W
-            # BP3. NOTE: a column sum, not a ones-vector GEMV: BLAS rounds columns differently,
-            # which would break the exact symmetry of identical hidden units (zeros init)
-            grads[2 * l + 1] = np.add.reduce(delta, axis=0, out=grads[2 * l + 1])
+            if l:   # BP2's product first, with W^l as it is: BP4 may write into W^l itself
+                below = gemm(1.0, delta, W, 0.0, deltas[l - 1])
+            grads[2 * l] = self._bp4(delta, a_prev, W, l2 / n, grads[2 * l], scale, keep)
+            grads[2 * l + 1] = self._bp3(delta, grads[2 * l + 1], scale, keep)
             if l:
-                delta = self._hidden.backward(np.dot(delta, W, out=deltas[l - 1]), a_prev)  # BP2
+                delta = self._hidden.backward(below, a_prev)                       # BP2
         return cost, grads
 
-    def gradients(self, X, Y, l2=0.0, n=None, out=None):
+    def _bp4(self, delta, a_prev, W, decay, out, scale, keep):
+        """out ← scale·(δ^T a^{l-1} + λ/n W) + keep·out, the L2 term folded into β when out is W."""
+        if out is None:
+            out = np.empty_like(W)
+        if out is W:          # an SGD step in place: W ← (keep + scale·λ/n) W + scale·δ^T a
+            return gemm(scale, delta.T, a_prev, keep + scale * decay, W)
+        gemm(scale, delta.T, a_prev, keep, out)
+        if decay:
+            out += (scale * decay) * W
+        return out
+
+    @staticmethod
+    def _bp3(delta, out, scale, keep):
+        """out ← scale·Σ_rows δ + keep·out.
+
+        NOTE: a column sum, not a ones-vector GEMV: BLAS rounds columns differently, which
+        would break the exact symmetry of identical hidden units (zeros init).
+        """
+        if not keep and scale == 1.0:
+            return np.add.reduce(delta, axis=0, out=out)
+        total = np.add.reduce(delta, axis=0)
+        total *= scale
+        if keep != 1.0:
+            out *= keep
+        out += total
+        return out
+
+    def gradients(self, X, Y, l2=0.0, n=None, out=None, scale=1.0, keep=0.0):
         """[∂C/∂W^1, ∂C/∂b^1, ...] matching ``params``; X checked, Y encoded (no validation).
 
         ``out``: optional list of arrays shaped like ``params`` (C-contiguous, same dtype) to
         write the gradients into instead of allocating new ones (e.g. an optimiser's buffers).
+        With ``scale`` α and ``keep`` β it computes ``out_i ← α·∂C/∂θ_i + β·out_i`` instead,
+        inside BP4's matrix product (BLAS's α and β): ``out=net.params, scale=-η, keep=1``
+        *is* an SGD step, ``W ← (1 − ηλ/n)·W − η/m·Σ_x ∂C_x/∂W`` (Nielsen's eq. 93), with no
+        gradient array at all; momentum passes its velocity with ``keep=μ``.
         The forward activations and δs live in scratch buffers kept per batch size, so one
         network should not compute gradients in two threads at once.
 
         >>> import numpy as np
         >>> net = Network([2, 2], cost="cross-entropy", init="zeros", dtype="float64")
-        >>> [g.tolist() for g in net.gradients(np.array([[1.0, 2.0]]), np.array([[1.0, 0.0]]))]
+        >>> X, Y = np.array([[1.0, 2.0]]), np.array([[1.0, 0.0]])
+        >>> [g.tolist() for g in net.gradients(X, Y)]
         [[[-0.5, -1.0], [0.5, 1.0]], [-0.5, 0.5]]
+        >>> _ = net.gradients(X, Y, out=net.params, scale=-0.1, keep=1.0)   # one step, η = 0.1
+        >>> net.weights[0].tolist(), net.biases[0].tolist()
+        ([[0.05, 0.1], [-0.05, -0.1]], [0.05, -0.05])
         """
-        return self._backprop(X, Y, l2, X.shape[0] if n is None else n, False, out)[1]
+        if out is None and keep:
+            raise InputError("gradients: keep= needs the arrays out= to keep")
+        n = X.shape[0] if n is None else n
+        return self._backprop(X, Y, l2, n, False, out, float(scale), float(keep))[1]
 
     def value_and_grad(self, X, Y, l2=0.0, n=None):
         """(cost, gradients) in one pass; X checked and Y encoded, as for :meth:`gradients`."""
