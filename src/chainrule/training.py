@@ -32,6 +32,7 @@ import numpy as np
 
 from chainrule.callbacks import EarlyStopping, History, ProgressPrinter, TrainingState
 from chainrule.errors import InputError, RunFailed
+from chainrule.optim import flat_zeros_like
 
 __all__ = ["EarlyStopping", "History", "ProgressPrinter", "TrainingState", "train"]
 
@@ -153,7 +154,7 @@ def _batch_step(model, optimizer, l2, n):
     if step_with is not None and _accepts(gradients, "keep"):
         return lambda X, Y: step_with(params, functools.partial(gradients, X, Y, l2, n))
     if _accepts(gradients, "out"):
-        buffers = [np.empty_like(p, order="C") for p in params]
+        buffers = flat_zeros_like(params)     # one flat array: the update runs on it whole
         return lambda X, Y: optimizer.step(params, gradients(X, Y, l2, n, out=buffers))
     return lambda X, Y: optimizer.step(params, gradients(X, Y, l2, n))
 
@@ -268,8 +269,10 @@ class _Run:
                 for k, start in enumerate(range(0, n, batch_size)):
                     idx = order[start:start + batch_size]
                     Xb, Yb = buffers[len(idx)]
-                    X.take(idx, axis=0, out=Xb)      # gather the batch into its buffers
-                    Y.take(idx, axis=0, out=Yb)
+                    # gather the batch into its buffers ("clip": idx is a permutation's, so
+                    # in range, and NumPy's bounds check would copy through a buffer)
+                    X.take(idx, axis=0, out=Xb, mode="clip")
+                    Y.take(idx, axis=0, out=Yb, mode="clip")
                     step(Xb, Yb)
                     if batch_stats is not None:
                         batch_cost, batch_correct = batch_stats(Yb)

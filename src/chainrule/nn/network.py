@@ -209,8 +209,9 @@ class Network:
     def _forward(self, X):
         a = X
         for W, b, act in self._layers():
-            z = gemm(1.0, a, W.T, 0.0, np.empty((len(a), len(W)), dtype=self.dtype))
-            z += b
+            z = np.empty((len(a), len(W)), dtype=self.dtype)
+            z[...] = b
+            z = gemm(1.0, a, W.T, 1.0, z)               # z = a W^T + b, b added by BLAS's β
             a = act.forward(z, out=z)
         return a
 
@@ -332,8 +333,9 @@ class Network:
         acts, deltas = self._buffers(m)
         a = X
         for l, (W, b, act) in enumerate(self._layers()):          # forward, into the buffers
-            z = gemm(1.0, a, W.T, 0.0, acts[l])
-            z += b
+            z = acts[l]
+            z[...] = b
+            z = gemm(1.0, a, W.T, 1.0, z)               # z = a W^T + b, b added by BLAS's β
             a = act.forward(z, out=z)
         self._last_output = a
         cost = self._cost.fn(a, Y) + self.penalty(l2, n) if want_cost else None
