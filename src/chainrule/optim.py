@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from chainrule.blas import axpy
 from chainrule.errors import InputError
 from chainrule.schedules import Cosine, ReduceOnPlateau, StepDecay, schedule_from_config
 
@@ -306,17 +307,13 @@ class SGD(Optimizer):
         if self._buffers is None:
             self._make_buffers(params, 1)
         mu, velocity = self.momentum, self._buffers[0]
+        pairs = list(_groups(params, velocity))
         if self.nesterov:                                 # w + μv' − η∇C = w − μv + (1 + μ)v'
-            for p, v, s in zip(params, velocity, self._scratch):
-                np.multiply(v, mu, out=s)
-                p -= s
+            for p, v in pairs:
+                axpy(-mu, v, p)
         accumulate(velocity, -self.lr, mu)                # v' = μv − η∇C
-        for p, v, s in zip(params, velocity, self._scratch):
-            if self.nesterov:
-                np.multiply(v, 1.0 + mu, out=s)
-                p += s
-            else:
-                p += v                                    # w' = w + v'
+        for p, v in pairs:
+            axpy(1.0 + mu if self.nesterov else 1.0, v, p)   # w' = w + v'
 
 
 class Adam(Optimizer):

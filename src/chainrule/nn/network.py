@@ -30,10 +30,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chainrule.blas import gemm
 from chainrule.errors import InputError
 from chainrule.nn.activations import ACTIVATIONS
 from chainrule.nn.costs import COSTS, check_pairing
-from chainrule.nn.gemm import gemm
 from chainrule.nn.init import INITS, initialise
 from chainrule.nn.inputs import (
     as_matrix,

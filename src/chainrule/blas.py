@@ -1,0 +1,104 @@
+"""The hot path's BLAS: C ← α·A·B + β·C and y ← a·x + y, in place, through one library.
+
+Every product of :class:`~chainrule.nn.Network` (z^l = a^{l-1} W^l^T + b^l, BP2's
+δ^{l+1} W^{l+1}, BP4's δ^l^T a^{l-1}) goes through :func:`gemm`, which calls SciPy's BLAS
+``?gemm`` with its α and β. β is what lets an optimiser's step ride on the BP4 product: plain
+SGD writes ``W ← (1 − ηλ/n)·W − η/m·δ^T a`` (Nielsen's eq. 93) straight into W, momentum
+``v ← μ·v − η/m·δ^T a`` into its velocity, with no gradient array and no extra pass over
+memory (``Network.gradients(keep=)``), and the forward pass starts C at b^l with β = 1.
+:func:`axpy` then moves the weights by the velocity on both cores.
+
+Why SciPy's BLAS and not ``np.dot(out=)``: NumPy has no α or β, and a process that
+alternates between two BLAS libraries (NumPy and SciPy each bundle their own OpenBLAS) makes
+each one's idle threads spin against the other's work, so the hot path uses this one only.
+
+Row-major arrays are column-major transposes: a C-ordered ``C`` (m, n) is the Fortran array
+``C^T`` (n, m), so C = α A B + β C is computed as C^T = α B^T A^T + β C^T, each operand
+passed without a copy as itself or as its transpose.
+
+>>> import numpy as np
+>>> A = np.array([[1.0, 2.0], [3.0, 4.0]]); B = np.array([[1.0, 0.0], [1.0, 1.0]])
+>>> C = np.ones((2, 2))
+>>> gemm(2.0, A, B.T, 0.5, C)       # 2·A·Bᵀ + 0.5·C
+array([[ 2.5,  6.5],
+       [ 6.5, 14.5]])
+>>> axpy(-1.0, np.ones(2), C[0])    # row 0 of C minus 1, in place
+array([1.5, 5.5])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_ROUTINES = {}  # (name, dtype char) -> SciPy's routine, filled on first use (SciPy is slow
+#                 to import, and ``import chainrule`` does not need it)
+
+
+def _routine(name, dtype):
+    if not _ROUTINES:
+        from scipy.linalg import blas
+
+        _ROUTINES.update({("gemm", "f"): blas.sgemm, ("gemm", "d"): blas.dgemm,
+                          ("axpy", "f"): blas.saxpy, ("axpy", "d"): blas.daxpy})
+    return _ROUTINES.get((name, dtype.char))
+
+
+def _fortran(M):
+    """(F-ordered array P, trans) with op(P) = M: M itself, or the transpose of a C-ordered M."""
+    if M.flags.f_contiguous:
+        return M, 0
+    if M.flags.c_contiguous:
+        return M.T, 1
+    return np.asfortranarray(M), 0
+
+
+def gemm(alpha, A, B, beta, C):
+    """C ← α·A·B + β·C in place, for 2-d arrays (C C-contiguous); returns C.
+
+    A and B may be C- or F-ordered (e.g. ``W.T``) and are not copied. With β = 0 the old
+    contents of C are never read (C may be ``np.empty``). Arrays of another dtype than C, or
+    a dtype BLAS has no routine for, take NumPy's slower path with the same result.
+
+    >>> C = np.empty((1, 1), dtype=np.float32)
+    >>> gemm(1.0, np.ones((1, 3), np.float32), np.ones((3, 1), np.float32), 0.0, C)
+    array([[3.]], dtype=float32)
+    """
+    routine = _routine("gemm", C.dtype)
+    if routine is None or A.dtype != C.dtype or B.dtype != C.dtype \
+            or not C.flags.c_contiguous or not C.size:
+        product = np.dot(A, B)
+        if beta:
+            C *= beta
+            C += alpha * product if alpha != 1 else product
+        else:
+            np.multiply(product, alpha, out=C)
+        return C
+    b, trans_b = _fortran(B.T)
+    a, trans_a = _fortran(A.T)
+    result = routine(alpha, b, a, beta=beta, c=C.T, trans_a=trans_b, trans_b=trans_a,
+                     overwrite_c=1)
+    if not np.may_share_memory(result, C):   # f2py had to copy C: write the result back
+        C[...] = result.T
+    return C
+
+
+def axpy(a, x, y):
+    """y ← a·x + y in place, for C-contiguous arrays of one shape and dtype; returns y.
+
+    One BLAS call over the whole array (OpenBLAS splits a long one across the cores, in the
+    thread pool the products already woke); anything else takes NumPy's path.
+
+    >>> y = np.ones(3, dtype=np.float32)
+    >>> axpy(2.0, np.arange(3, dtype=np.float32), y)
+    array([1., 3., 5.], dtype=float32)
+    """
+    routine = _routine("axpy", y.dtype)
+    if routine is None or x.dtype != y.dtype or x.shape != y.shape \
+            or not (x.flags.c_contiguous and y.flags.c_contiguous) or not y.size:
+        y += a * x
+        return y
+    flat = y.reshape(-1)
+    result = routine(x.reshape(-1), flat, a=a)
+    if not np.may_share_memory(result, y):   # f2py had to copy y: write the result back
+        flat[...] = result
+    return y
