@@ -216,3 +216,52 @@ def test_gradients_can_write_into_given_buffers():
     assert all(r is b for r, b in zip(returned, buffers))
     for b, fresh in zip(buffers, net.gradients(X, Y, l2=0.5, n=10)):
         assert np.array_equal(b, fresh)
+
+
+@settings(max_examples=40, deadline=None)
+@given(sizes=st.lists(st.integers(1, 6), min_size=2, max_size=4), m=st.integers(1, 8),
+       hidden=st.sampled_from(HIDDEN), l2=st.sampled_from([0.0, 0.7]),
+       scale=st.floats(-3, 3), keep=st.sampled_from([0.0, 0.5, 0.9, 1.0]),
+       into_params=st.booleans(), seed=st.integers(0, 10_000))
+def test_scaled_gradients_accumulate_into_out_or_into_the_parameters(
+        sizes, m, hidden, l2, scale, keep, into_params, seed):
+    """gradients(out, scale=α, keep=β): out ← α ∂C/∂θ + β out, BP2 seeing the old W even when
+    out is the parameters themselves (an SGD step with the L2 term folded into β)."""
+    net = Network(sizes, activation=hidden, cost="cross-entropy", init="normal", seed=seed,
+                  dtype="float64")
+    X, y = data(net, m=m, seed=seed)
+    Y = net.encode_targets(y)
+    grads = net.gradients(X, Y, l2=l2, n=m + 2)
+    rng = np.random.default_rng(seed)
+    before = [p.copy() for p in net.params]
+    out = net.params if into_params else [rng.normal(size=p.shape) for p in net.params]
+    start = [o.copy() for o in out]
+    returned = net.gradients(X, Y, l2=l2, n=m + 2, out=out, scale=scale, keep=keep)
+    assert all(r is o for r, o in zip(returned, out))
+    for o, s, g in zip(out, start, grads):
+        np.testing.assert_allclose(o, scale * g + keep * s, rtol=1e-11, atol=1e-12)
+    if not into_params:
+        assert all(np.array_equal(p, b) for p, b in zip(net.params, before))
+
+
+def test_an_sgd_step_in_place_is_nielsens_weight_decay_rule():
+    """out=params, scale=−η, keep=1: w ← (1 − ηλ/n) w − η/m Σ ∂C_x/∂w, b ← b − η/m Σ ∂C_x/∂b
+    (Nielsen ch. 3, eqs. 93-94), worked against the trace's per-example errors δ."""
+    net = Network([3, 4, 2], activation="tanh", cost="quadratic", seed=3, dtype="float64")
+    X, y = data(net, m=5, seed=3)
+    trace = net.backprop_trace(X, y)
+    eta, lam, n = 0.4, 2.0, 50
+    expected = []
+    for l, (W, b) in enumerate(zip(net.weights, net.biases)):
+        delta, a_prev = trace.delta[l], trace.a[l]
+        expected += [(1 - eta * lam / n) * W - eta / 5 * delta.T @ a_prev,
+                     b - eta / 5 * delta.sum(axis=0)]
+    net.gradients(X, net.encode_targets(y), l2=lam, n=n, out=net.params, scale=-eta, keep=1.0)
+    for p, e in zip(net.params, expected):
+        np.testing.assert_allclose(p, e, rtol=1e-13, atol=1e-15)
+
+
+def test_keep_without_out_is_an_input_error():
+    net = Network([2, 2], seed=0, dtype="float64")
+    with pytest.raises(cr.errors.InputError, match="keep= needs"):
+        net.gradients(np.ones((1, 2)), np.ones((1, 2)), keep=0.9)

@@ -245,3 +245,35 @@ def test_transposed_gradients_are_stepped_in_c_order_with_the_same_result(make, 
     for a, b in zip(*results):
         assert np.array_equal(a, b) and not np.array_equal(a, start[0] if a.ndim == 2 else
                                                            start[1])
+
+
+@settings(max_examples=30, deadline=None)
+@given(momentum=st.sampled_from([0.0, 0.5, 0.9, 0.99]), nesterov=st.booleans(),
+       steps=st.integers(1, 400), seed=st.integers(0, 1000))
+def test_step_with_a_fused_gradient_is_step(momentum, nesterov, steps, seed):
+    """SGD.step_with(params, accumulate) (the gradient computed into its target by the model)
+    follows step(params, grads) to rounding, across the velocity-scale folds (μ = 0.9 folds
+    every 105 steps) and through state_dict, which holds v itself."""
+    nesterov = nesterov and momentum > 0
+    rng = np.random.default_rng(seed)
+    h = rng.uniform(0.1, 2.0, 6)
+    plain_w = [rng.normal(size=(2, 2)), rng.normal(size=2)]
+    fused_w = [w.copy() for w in plain_w]
+    plain, fused = (SGD(lr=0.05, momentum=momentum, nesterov=nesterov) for _ in range(2))
+
+    def accumulate(out, scale, keep):                 # out ← scale ∇C(w) + keep out
+        grads = [bowl_gradient(w, hw) for w, hw in zip(fused_w, (h[:4].reshape(2, 2), h[4:]))]
+        for o, g in zip(out, grads):
+            o *= keep
+            o += scale * g
+
+    for _ in range(steps):
+        plain.step(plain_w, [bowl_gradient(w, hw) for w, hw in
+                             zip(plain_w, (h[:4].reshape(2, 2), h[4:]))])
+        fused.step_with(fused_w, accumulate)
+    for a, b in zip(plain_w, fused_w):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    for key in plain.state_dict():
+        if key not in ("lr", "step"):
+            for a, b in zip(plain.state_dict()[key], fused.state_dict()[key]):
+                np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
