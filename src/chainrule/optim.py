@@ -100,13 +100,30 @@ def as_one(arrays):
     return base if end == _address(base) + base.nbytes else None
 
 
-def _groups(*lists):
-    """Matching arrays of ``lists`` (params, grads, state...): all of each list as one flat
-    array when every list allows it (:func:`as_one`), else parameter by parameter."""
-    flats = [as_one(arrays) for arrays in lists]
-    if all(f is not None for f in flats):
-        return [flats]
-    return zip(*lists)
+class _FlatMemo:
+    """:func:`as_one` of the lists an optimiser is handed step after step, remembered.
+
+    ``as_one`` reads every array's address (a microsecond or two each, thirty a step for
+    Adam); the training loop hands over the same arrays every step, so the answer for the
+    last arrays seen in each position is kept (with the arrays, so their ids stay theirs).
+    """
+
+    def __init__(self):
+        self._last = {}   # position -> (ids of the arrays, the arrays, their flat array)
+
+    def groups(self, *lists):
+        """Matching arrays of ``lists`` (params, grads, state...): all of each list as one flat
+        array when every list allows it (:func:`as_one`), else parameter by parameter."""
+        flats = []
+        for position, arrays in enumerate(lists):
+            ids = tuple(map(id, arrays))
+            last = self._last.get(position)
+            if last is None or last[0] != ids:
+                last = self._last[position] = (ids, tuple(arrays), as_one(arrays))
+            flats.append(last[2])
+        if all(f is not None for f in flats):
+            return [flats]
+        return zip(*lists)
 
 
 def _c_ordered(grads):
@@ -148,6 +165,7 @@ class Optimizer:
                              f"{schedule!r}")
         self.schedule = schedule
         self._buffers = None  # per-parameter arrays, made on the first step
+        self._flat = _FlatMemo()
 
     def start_epoch(self, epoch, history):
         """Set η for the epoch about to run (``epoch`` = epochs already done) from the schedule."""
@@ -267,7 +285,7 @@ class SGD(Optimizer):
         if not self.momentum:
             if self._buffers is None:
                 self._make_buffers(params, 0)
-            for arrays in _groups(params, grads, self._scratch):
+            for arrays in self._flat.groups(params, grads, self._scratch):
                 for p, g, s in _pieces(arrays):
                     np.multiply(g, lr, out=s)             # η ∂C/∂w
                     np.subtract(p, s, out=p)              # w − η ∂C/∂w
@@ -276,7 +294,7 @@ class SGD(Optimizer):
             self._make_buffers(params, 1)
         self._fold_velocity()
         mu = self.momentum
-        for arrays in _groups(params, grads, self._buffers[0], self._scratch):
+        for arrays in self._flat.groups(params, grads, self._buffers[0], self._scratch):
             for p, g, v, s in _pieces(arrays):
                 np.multiply(g, lr, out=s)                 # η∇C
                 v *= mu
@@ -314,7 +332,7 @@ class SGD(Optimizer):
             return
         if self._buffers is None:
             self._make_buffers(params, 1)
-        triples = list(_groups(params, self._buffers[0], self._scratch))  # (w, u, scratch)
+        triples = list(self._flat.groups(params, self._buffers[0], self._scratch))  # w, u, copy
         mu, s = self.momentum, self._velocity_scale
         if self.nesterov:                                 # keep v: w' = w − μv + (1 + μ)v'
             for _, u, old in triples:
@@ -386,7 +404,7 @@ class Adam(Optimizer):
         root_bc2 = math.sqrt(1 - b2 ** self.t)
         step_size = self.lr * root_bc2 / (1 - b1 ** self.t)
         eps = self.eps * root_bc2
-        for arrays in _groups(params, grads, *self._buffers, self._scratch):
+        for arrays in self._flat.groups(params, grads, *self._buffers, self._scratch):
             for p, g, m, v, s in _pieces(arrays):
                 m *= b1
                 np.multiply(g, 1 - b1, out=s)
