@@ -6,7 +6,8 @@ import importlib
 
 import pytest
 
-MODULES = ["chainrule.blas", "chainrule.optim", "chainrule.schedules", "chainrule.training",
+MODULES = ["chainrule.blas", "chainrule.kernels", "chainrule.optim", "chainrule.schedules",
+           "chainrule.training",
            "chainrule.callbacks", "chainrule.nn.io", "chainrule.ledger", "chainrule.expr",
            "chainrule.diagram", "chainrule.diagram_render", "chainrule.plots", "chainrule.fsutil",
            "chainrule.errors", "chainrule.bench", "chainrule.bench_peers", "chainrule.data",

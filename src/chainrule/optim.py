@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from chainrule import kernels
 from chainrule.blas import axpy
 from chainrule.errors import InputError
 from chainrule.schedules import Cosine, ReduceOnPlateau, StepDecay, schedule_from_config
@@ -36,22 +37,6 @@ __all__ = ["CG", "LBFGS", "OPTIMIZERS", "SGD", "Adam", "Cosine", "Optimizer", "R
 
 
 _SMALLEST_SCALE = 2.0 ** -16   # momentum's velocity scale s is folded in below this (step_with)
-_PIECE = 1 << 16   # elements per piece of an elementwise update (five pieces fit in L2 cache)
-
-
-def _pieces(arrays):
-    """Equal-shaped arrays cut into matching flat views of at most ``_PIECE`` elements.
-
-    An update of several operations then runs piece by piece while the piece is in the CPU
-    cache, instead of streaming every whole array through memory once per operation; the
-    arithmetic, element by element, is the same. Arrays that are small or not C-contiguous
-    are returned whole.
-    """
-    size = arrays[0].size
-    if size <= _PIECE or not all(a.flags.c_contiguous for a in arrays):
-        return (arrays,)
-    flats = [a.reshape(-1) for a in arrays]
-    return [[f[i:i + _PIECE] for f in flats] for i in range(0, size, _PIECE)]
 
 
 def flat_zeros_like(arrays):
@@ -286,7 +271,7 @@ class SGD(Optimizer):
             if self._buffers is None:
                 self._make_buffers(params, 0)
             for arrays in self._flat.groups(params, grads, self._scratch):
-                for p, g, s in _pieces(arrays):
+                for p, g, s in kernels.pieces(arrays):
                     np.multiply(g, lr, out=s)             # η ∂C/∂w
                     np.subtract(p, s, out=p)              # w − η ∂C/∂w
             return
@@ -295,7 +280,7 @@ class SGD(Optimizer):
         self._fold_velocity()
         mu = self.momentum
         for arrays in self._flat.groups(params, grads, self._buffers[0], self._scratch):
-            for p, g, v, s in _pieces(arrays):
+            for p, g, v, s in kernels.pieces(arrays):
                 np.multiply(g, lr, out=s)                 # η∇C
                 v *= mu
                 v -= s                                    # v' = μv − η∇C
@@ -404,20 +389,8 @@ class Adam(Optimizer):
         root_bc2 = math.sqrt(1 - b2 ** self.t)
         step_size = self.lr * root_bc2 / (1 - b1 ** self.t)
         eps = self.eps * root_bc2
-        for arrays in self._flat.groups(params, grads, *self._buffers, self._scratch):
-            for p, g, m, v, s in _pieces(arrays):
-                m *= b1
-                np.multiply(g, 1 - b1, out=s)
-                m += s                                    # m = β1 m + (1 − β1) g
-                v *= b2
-                np.multiply(g, g, out=s)
-                s *= 1 - b2
-                v += s                                    # v = β2 v + (1 − β2) g²
-                np.sqrt(v, out=s)
-                s += eps
-                np.divide(m, s, out=s)
-                s *= step_size
-                p -= s
+        for p, g, m, v, s in self._flat.groups(params, grads, *self._buffers, self._scratch):
+            kernels.adam(p, g, m, v, s, b1, b2, eps, step_size)
 
 
 class _SciPyMinimizer(Optimizer):
