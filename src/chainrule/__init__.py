@@ -54,6 +54,7 @@ _LAZY = {
     "plots": ("chainrule.plots", None),
     "training": ("chainrule.training", None),
     "schedules": ("chainrule.schedules", None),
+    "kernels": ("chainrule.kernels", None),
     "train": ("chainrule.training", "train"),
     "History": ("chainrule.training", "History"),
     "explain": ("chainrule.ledger", "explain"),

@@ -293,7 +293,10 @@ def run_benchmarks(workloads=None, peers=True, repeats: int = 5, n: int = 10000,
     ``pause`` (so the thread pools of the previous system go idle), prolonged by :func:`settle`
     while other processes are busy; ``log`` gets a line per run.
     """
-    from threadpoolctl import threadpool_info, threadpool_limits
+    import scipy.linalg.blas  # noqa: F401  (chainrule's products run in SciPy's BLAS: load it
+    from threadpoolctl import threadpool_info, threadpool_limits  # so it is listed and limited)
+
+    from chainrule import kernels
 
     names, peer_names = _workload_names(workloads), _peer_names(peers)
     if repeats < 1 or n < 1:
@@ -304,7 +307,8 @@ def run_benchmarks(workloads=None, peers=True, repeats: int = 5, n: int = 10000,
     results = {"meta": {"data": source, "n": len(X), "dtype": "float32", "threads": 2,
                         "repeats": repeats, "accuracy_on": "the training digits",
                         "python": platform.python_version(), "numpy": np.__version__,
-                        "blas": blas, "machine": platform.machine()},
+                        "blas": blas, "machine": platform.machine(),
+                        "kernels": "C" if kernels.BUILT else "NumPy"},
                "workloads": []}
     with threadpool_limits(limits=2):
         for name in names:
@@ -351,7 +355,8 @@ def format_table(results: dict) -> str:
     meta = results["meta"]
     lines = [f"chainrule bench: {meta['n']} digits, {meta['data']}, {meta['dtype']}, "
              f"{meta['threads']} threads, median of {meta['repeats']} run(s); "
-             f"accuracy on {meta['accuracy_on']}; BLAS: {', '.join(meta['blas']) or '?'}",
+             f"accuracy on {meta['accuracy_on']}; BLAS: {', '.join(meta['blas']) or '?'}; "
+             f"kernels: {meta.get('kernels', '?')}",
              "",
              f"{'workload':<9}{'system':<11}{'time (s)':>9}{'chainrule/peer':>16}"
              f"{'accuracy':>10}  goal"]
