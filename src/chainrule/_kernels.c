@@ -89,10 +89,58 @@ static PyObject *adam(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+#define RELU_LOOP(T)                                                                  \
+    do {                                                                              \
+        T *g = b.view[0].buf, *s = b.view[2].buf;                                     \
+        const T *a = b.view[1].buf;                                                   \
+        for (Py_ssize_t i = 0; i < rows; i++) {                                       \
+            T *gi = g + i * n;                                                        \
+            const T *ai = a + i * n;                                                  \
+            for (Py_ssize_t j = 0; j < n; j++) gi[j] = gi[j] * (ai[j] > 0 ? (T)1 : (T)0); \
+            if (i == 0)                                                               \
+                for (Py_ssize_t j = 0; j < n; j++) s[j] = gi[j];                      \
+            else                                                                      \
+                for (Py_ssize_t j = 0; j < n; j++) s[j] += gi[j];                     \
+        }                                                                             \
+    } while (0)
+
+static PyObject *relu_backward(PyObject *self, PyObject *args) {
+    PyObject *objects[3];
+    if (!PyArg_ParseTuple(args, "OOO", &objects[0], &objects[1], &objects[2])) return NULL;
+    Buffers b;
+    char format = 0;
+    Py_ssize_t total = 0;
+    if (acquire(&b, objects, 2, &format, &total) < 0) return NULL;
+    if (PyObject_GetBuffer(objects[2], &b.view[2],
+                           PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+        release(&b);
+        return NULL;
+    }
+    b.count = 3;
+    Py_ssize_t n = b.view[2].len / b.view[2].itemsize;
+    if (b.view[2].itemsize != b.view[0].itemsize || n == 0 || total % n != 0) {
+        PyErr_SetString(PyExc_ValueError, "expected sums of one row's length and dtype");
+        release(&b);
+        return NULL;
+    }
+    Py_ssize_t rows = total / n;
+    Py_BEGIN_ALLOW_THREADS
+    if (format == 'f')
+        RELU_LOOP(float);
+    else
+        RELU_LOOP(double);
+    Py_END_ALLOW_THREADS
+    release(&b);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"adam", adam, METH_VARARGS,
      "adam(p, g, m, v, beta1, 1 - beta1, beta2, 1 - beta2, eps, step_size): one Adam step "
      "in place, m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, p -= m / (sqrt(v) + eps) * step"},
+    {"relu_backward", relu_backward, METH_VARARGS,
+     "relu_backward(g, a, sums): g = g * (a > 0) in place (BP2's sigma'(z) for relu, g and a "
+     "of shape (m, n)) and sums = the column sums of the new g (BP3), row by row"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "chainrule._kernels",

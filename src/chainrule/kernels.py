@@ -4,7 +4,8 @@ Each kernel is written twice with the same arithmetic in the same order: as a lo
 ``chainrule._kernels`` (src/chainrule/_kernels.c, built by ``pip install`` when a C
 compiler is present) and as NumPy passes here. The results are bit-identical; the C loop only
 streams the arrays through memory once instead of once per operation (Adam: twelve
-operations, 2-3x faster inside a training loop). ``BUILT`` says which one runs.
+operations, 2-3x faster inside a training loop; relu's BP2 mask with BP3's sums, 1.8x).
+``BUILT`` says which one runs.
 
 >>> import numpy as np
 >>> p, m, v = np.ones(2), np.zeros(2), np.zeros(2)
@@ -25,8 +26,6 @@ except ImportError:   # built without a C compiler: the NumPy versions below
 BUILT = _kernels is not None
 """True when the C kernels were built and are used."""
 
-# NOTE: only updates that NumPy runs as many passes are here. relu's BP2 mask (g ⊙ [a > 0])
-# is one SIMD multiply in NumPy; the C loop, which GCC does not vectorise, was 10x slower.
 
 PIECE = 1 << 16   # elements per piece of a NumPy update (five pieces fit in L2 cache)
 
@@ -85,3 +84,23 @@ def adam(p, g, m, v, scratch, beta1, beta2, eps, step_size):
         np.divide(m_, s, out=s)
         s *= step_size
         p_ -= s
+
+
+def relu_backward(g, a, sums):
+    """g ← g ⊙ [a > 0] in place (relu's σ'(z) in BP2, from its output a) and ``sums`` ← the
+    column sums of the new g (BP3's Σ_rows δ), both in one pass over g; returns g.
+
+    >>> g, sums = np.array([[1.0, -2.0], [3.0, 4.0]]), np.empty(2)
+    >>> relu_backward(g, np.array([[0.5, 0.0], [2.0, 1.0]]), sums), sums
+    (array([[ 1., -0.],
+           [ 3.,  4.]]), array([4., 4.]))
+    """
+    if (g.ndim == 2 and a.shape == g.shape and sums.shape == g.shape[1:]
+            and _compiled((g, a)) and _compiled((sums,)) and sums.dtype == g.dtype):
+        _kernels.relu_backward(g, a, sums)
+        return g
+    # NOTE: a multiply by the boolean mask is ~10x faster than masked writes
+    # (copyto/putmask with where=), which branch on every element
+    np.multiply(g, a > 0, out=g)
+    np.add.reduce(g, axis=0, out=sums)
+    return g

@@ -46,6 +46,10 @@ def test_adam_kernel_is_the_numpy_passes_bit_for_bit(size, dtype, seed, beta1, b
 
 
 def test_arrays_the_kernels_cannot_take_go_to_numpy():
+    g = np.arange(6.0).reshape(2, 3).T                  # F-ordered
+    sums = np.empty(2)
+    np.testing.assert_array_equal(kernels.relu_backward(g.copy(), np.ones((3, 2)), sums), g)
+    np.testing.assert_array_equal(sums, [3.0, 12.0])
     p32, g64 = np.ones(3, np.float32), np.ones(3)       # mixed dtypes
     m, v = np.zeros(3, np.float32), np.zeros(3, np.float32)
     kernels.adam(p32, g64, m, v, np.empty(3, np.float32), 0.9, 0.999, 1e-8, 0.1)
@@ -66,13 +70,15 @@ def test_the_native_module_refuses_what_it_cannot_take():
     read_only.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         kernels._kernels.adam(read_only, *ones[1:], *args)
+    with pytest.raises(ValueError, match="row's length"):
+        kernels._kernels.relu_backward(np.ones((2, 3)), np.ones((2, 3)), np.ones(4))
     p = np.ones(3)
     kernels._kernels.adam(p, *ones[1:], *args)          # what it takes, it steps
     assert (p < 1).all()
 
 
 def train_adam(X, y):
-    net = cr.nn.Network([64, 16, 10], activation="relu", cost="log-likelihood", seed=1)
+    net = cr.nn.Network([64, 16, 12, 10], activation="relu", cost="log-likelihood", seed=1)
     cr.train(net, X, y, epochs=2, batch_size=32, optimizer=cr.optim.Adam(lr=1e-2),
              progress=False)
     return net.to_vector()
@@ -93,3 +99,22 @@ def test_numpy_kernels_train(numpy_only):
                        progress=False)
     assert history.train_accuracy[-1] > history.train_accuracy[0]
     assert np.mean(net.predict(X) == y) > 0.9
+
+
+@needs_c
+@settings(max_examples=40, deadline=None)
+@given(shape=st.sampled_from([(1, 1), (3, 5), (7, 33), (256, 1024)]),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 1000))
+def test_relu_kernel_is_the_mask_multiply_and_numpys_column_sums(shape, dtype, seed):
+    rng = np.random.default_rng(seed)
+    g = rng.normal(size=shape).astype(dtype)
+    a = np.maximum(rng.normal(size=shape), 0).astype(dtype)
+    g[0, 0], a[0, 0] = np.inf, 0.0                     # inf · 0 = nan, as NumPy has it
+    with np.errstate(invalid="ignore"):
+        expected = g * (a > 0)
+    sums = np.empty(shape[1], dtype)
+    assert kernels.relu_backward(g, a, sums) is g
+    assert np.isnan(g[0, 0])
+    np.testing.assert_array_equal(g, expected)
+    assert np.array_equal(np.signbit(g), np.signbit(expected))     # −0 where g < 0 and a = 0
+    np.testing.assert_array_equal(sums, np.add.reduce(expected, axis=0))

@@ -319,18 +319,19 @@ class Network:
 
     # ---------------------------------------------------------------- the hot path
     def _buffers(self, m):
-        """Scratch for a batch of m rows: a^l and δ^l per layer."""
+        """Scratch for a batch of m rows: a^l, δ^l and Σ_rows δ^l per layer."""
         if m not in self._scratch:
             if len(self._scratch) >= 4:  # e.g. a full batch size and a last partial one
                 self._scratch.clear()
             acts = [np.empty((m, k), dtype=self.dtype) for k in self.sizes[1:]]
             deltas = [np.empty((m, k), dtype=self.dtype) for k in self.sizes[1:]]
-            self._scratch[m] = (acts, deltas)
+            sums = [np.empty(k, dtype=self.dtype) for k in self.sizes[1:]]
+            self._scratch[m] = (acts, deltas, sums)
         return self._scratch[m]
 
     def _backprop(self, X, Y, l2, n, want_cost, out, scale=1.0, keep=0.0):
         m, L = X.shape[0], len(self.weights)
-        acts, deltas = self._buffers(m)
+        acts, deltas, sums = self._buffers(m)
         a = X
         for l, (W, b, act) in enumerate(self._layers()):          # forward, into the buffers
             z = acts[l]
@@ -342,14 +343,16 @@ class Network:
         delta = self._cost.delta(a, Y, self._output, out=deltas[L - 1])   # BP1
         delta *= 1.0 / m                     # the cost's 1/m, carried through BP2 linearly
         grads = [None] * (2 * L) if out is None else out
+        total = None      # Σ_rows δ^l, when BP2's σ' step below already summed it
         for l in range(L - 1, -1, -1):
             W, a_prev = self.weights[l], (acts[l - 1] if l else X)
             if l:   # BP2's product first, with W^l as it is: BP4 may write into W^l itself
                 below = gemm(1.0, delta, W, 0.0, deltas[l - 1])
             grads[2 * l] = self._bp4(delta, a_prev, W, l2 / n, grads[2 * l], scale, keep)
-            grads[2 * l + 1] = self._bp3(delta, grads[2 * l + 1], scale, keep)
+            grads[2 * l + 1] = self._bp3(delta, grads[2 * l + 1], scale, keep, total)
             if l:
-                delta = self._hidden.backward(below, a_prev)                       # BP2
+                delta = self._hidden.backward_sums(below, a_prev, sums[l - 1])     # BP2
+                total = sums[l - 1]
         return cost, grads
 
     def _bp4(self, delta, a_prev, W, decay, out, scale, keep):
@@ -364,15 +367,20 @@ class Network:
         return out
 
     @staticmethod
-    def _bp3(delta, out, scale, keep):
-        """out ← scale·Σ_rows δ + keep·out.
+    def _bp3(delta, out, scale, keep, total=None):
+        """out ← scale·Σ_rows δ + keep·out; ``total``: Σ_rows δ if summed already (scratch).
 
         NOTE: a column sum, not a ones-vector GEMV: BLAS rounds columns differently, which
         would break the exact symmetry of identical hidden units (zeros init).
         """
-        if not keep and scale == 1.0:
-            return np.add.reduce(delta, axis=0, out=out)
-        total = np.add.reduce(delta, axis=0)
+        if total is None:
+            if not keep and scale == 1.0:
+                return np.add.reduce(delta, axis=0, out=out)
+            total = np.add.reduce(delta, axis=0)
+        if out is None:
+            out = np.empty_like(total)
+        if not keep:
+            return np.multiply(total, scale, out=out)
         total *= scale
         if keep != 1.0:
             out *= keep
