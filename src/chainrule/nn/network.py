@@ -359,8 +359,8 @@ class Network:
         """out ← scale·(δ^T a^{l-1} + λ/n W) + keep·out, the L2 term folded into β when out is W."""
         if out is None:
             out = np.empty_like(W)
-        if out is W:          # an SGD step in place: W ← (keep + scale·λ/n) W + scale·δ^T a
-            return gemm(scale, delta.T, a_prev, keep + scale * decay, W)
+        if np.may_share_memory(out, W):   # a step in place: W ← (keep + scale·λ/n) W + scale·δ^T a
+            return gemm(scale, delta.T, a_prev, keep + scale * decay, out)
         gemm(scale, delta.T, a_prev, keep, out)
         if decay:
             out += (scale * decay) * W
