@@ -67,11 +67,7 @@ def gemm(alpha, A, B, beta, C):
     if routine is None or A.dtype != C.dtype or B.dtype != C.dtype \
             or not C.flags.c_contiguous or not C.size:
         product = np.dot(A, B)
-        if beta:
-            C *= beta
-            C += alpha * product if alpha != 1 else product
-        else:
-            np.multiply(product, alpha, out=C)
+        C[...] = alpha * product + beta * C if beta else alpha * product
         return C
     b, trans_b = _fortran(B.T)
     a, trans_a = _fortran(A.T)
