@@ -6,14 +6,13 @@ import importlib
 
 import pytest
 
-MODULES = ["chainrule.blas", "chainrule.kernels", "chainrule.optim", "chainrule.schedules",
-           "chainrule.training",
-           "chainrule.callbacks", "chainrule.nn.io", "chainrule.ledger", "chainrule.expr",
-           "chainrule.diagram", "chainrule.diagram_render", "chainrule.plots", "chainrule.fsutil",
-           "chainrule.errors", "chainrule.bench", "chainrule.bench_peers", "chainrule.data",
-           "chainrule.data.idx", "chainrule.data.tabular", "chainrule.data.prepare",
-           "chainrule.data.mnist", "chainrule.data.image", "chainrule.data.sources",
-           "chainrule.data.digits"]
+MODULES = ["chainrule.blas", "chainrule.flat", "chainrule.kernels", "chainrule.optim",
+           "chainrule.schedules", "chainrule.training", "chainrule.callbacks", "chainrule.nn.io",
+           "chainrule.ledger", "chainrule.expr", "chainrule.diagram", "chainrule.diagram_render",
+           "chainrule.plots", "chainrule.fsutil", "chainrule.errors", "chainrule.bench",
+           "chainrule.bench_peers", "chainrule.data", "chainrule.data.idx",
+           "chainrule.data.tabular", "chainrule.data.prepare", "chainrule.data.mnist",
+           "chainrule.data.image", "chainrule.data.sources", "chainrule.data.digits"]
 
 
 @pytest.mark.parametrize("name", MODULES)

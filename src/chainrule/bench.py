@@ -293,8 +293,9 @@ def run_benchmarks(workloads=None, peers=True, repeats: int = 5, n: int = 10000,
     ``pause`` (so the thread pools of the previous system go idle), prolonged by :func:`settle`
     while other processes are busy; ``log`` gets a line per run.
     """
-    import scipy.linalg.blas  # noqa: F401  (chainrule's products run in SciPy's BLAS: load it
-    from threadpoolctl import threadpool_info, threadpool_limits  # so it is listed and limited)
+    # chainrule's products run in SciPy's BLAS: loaded now, it is listed and limited below
+    import scipy.linalg.blas  # noqa: F401
+    from threadpoolctl import threadpool_info, threadpool_limits
 
     from chainrule import kernels
 

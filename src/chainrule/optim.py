@@ -30,59 +30,14 @@ import numpy as np
 from chainrule import kernels
 from chainrule.blas import axpy
 from chainrule.errors import InputError
+from chainrule.flat import as_one, flat_zeros_like
 from chainrule.schedules import Cosine, ReduceOnPlateau, StepDecay, schedule_from_config
 
 __all__ = ["CG", "LBFGS", "OPTIMIZERS", "SGD", "Adam", "Cosine", "Optimizer", "ReduceOnPlateau",
-           "StepDecay", "as_one", "flat_zeros_like", "optimizer_from_config"]
+           "StepDecay", "optimizer_from_config"]
 
 
 _SMALLEST_SCALE = 2.0 ** -16   # momentum's velocity scale s is folded in below this (step_with)
-
-
-def flat_zeros_like(arrays):
-    """Zero arrays shaped like ``arrays``, consecutive views of one flat buffer (one dtype).
-
-    An update over such arrays can run on the buffer whole (:func:`as_one`): one NumPy call
-    per operation instead of one per parameter. Arrays of mixed dtypes get separate buffers.
-
-    >>> W, b = flat_zeros_like([np.ones((2, 2)), np.ones(2)])
-    >>> as_one([W, b]).shape
-    (6,)
-    """
-    dtypes = {np.asarray(a).dtype for a in arrays}
-    if len(dtypes) != 1:
-        return [np.zeros_like(a, order="C") for a in arrays]
-    flat = np.zeros(sum(np.size(a) for a in arrays), dtype=dtypes.pop())
-    views, start = [], 0
-    for a in arrays:
-        views.append(flat[start:start + np.size(a)].reshape(np.shape(a)))
-        start += np.size(a)
-    return views
-
-
-def _address(a):
-    return a.__array_interface__["data"][0]
-
-
-def as_one(arrays):
-    """The flat array that ``arrays`` are consecutive C-ordered views of, in order, or None.
-
-    The parameters of a :class:`~chainrule.nn.Network` are such views (of its unrolled
-    vector), and so are the optimisers' own buffers.
-
-    >>> flat = np.arange(5.0)
-    >>> as_one([flat[:3].reshape(3, 1), flat[3:]]) is flat, as_one([flat[:3]])
-    (True, None)
-    """
-    base = arrays[0].base
-    if not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous:
-        return None
-    end = _address(base)
-    for a in arrays:
-        if a.base is not base or not a.flags.c_contiguous or _address(a) != end:
-            return None
-        end += a.nbytes
-    return base if end == _address(base) + base.nbytes else None
 
 
 class _FlatMemo:

@@ -32,7 +32,7 @@ import numpy as np
 
 from chainrule.callbacks import EarlyStopping, History, ProgressPrinter, TrainingState
 from chainrule.errors import InputError, RunFailed
-from chainrule.optim import flat_zeros_like
+from chainrule.flat import flat_zeros_like
 
 __all__ = ["EarlyStopping", "History", "ProgressPrinter", "TrainingState", "train"]
 

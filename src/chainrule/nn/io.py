@@ -120,6 +120,8 @@ def load_checkpoint(path):
         raise InputError(f"{path}: is a directory, not a model file") from None
     except zipfile.BadZipFile as error:
         raise InputError(f"{path}: {_not_a_zip(path, error)}") from None
+    # what zipfile raises on damaged archives (NotImplementedError: an unknown compression
+    # method in a corrupted header)
     except (OSError, EOFError, ValueError, KeyError, NotImplementedError, RuntimeError,
             struct.error, zlib.error, OverflowError, MemoryError) as error:
         raise InputError(f"{path}: truncated or corrupt zip ({type(error).__name__}: "

@@ -32,6 +32,7 @@ import numpy as np
 
 from chainrule.blas import gemm
 from chainrule.errors import InputError
+from chainrule.flat import flat_views
 from chainrule.nn.activations import ACTIVATIONS
 from chainrule.nn.costs import COSTS, check_pairing
 from chainrule.nn.init import INITS, initialise
@@ -67,23 +68,6 @@ class BackpropTrace:
     grad_weights: list
     grad_biases: list
     cost: float
-
-
-def flat_views(arrays, dtype):
-    """One flat vector holding copies of ``arrays``, and the views into it, in order.
-
-    >>> flat, (W, b) = flat_views([np.ones((2, 2)), np.zeros(2)], "float64")
-    >>> W += 1; flat.tolist()
-    [2.0, 2.0, 2.0, 2.0, 0.0, 0.0]
-    """
-    flat = np.empty(sum(np.size(a) for a in arrays), dtype=dtype)
-    views, start = [], 0
-    for a in arrays:
-        view = flat[start:start + np.size(a)].reshape(np.shape(a))
-        view[...] = a
-        views.append(view)
-        start += view.size
-    return flat, views
 
 
 class CostName(str):
@@ -206,12 +190,16 @@ class Network:
         for l, (W, b) in enumerate(zip(self.weights, self.biases), start=1):
             yield W, b, (self._output if l == L else self._hidden)
 
+    @staticmethod
+    def _weighted_input(a, W, b, z):
+        """z ← a W^T + b, into z: z starts at b and BLAS adds a W^T to it (β = 1)."""
+        z[...] = b
+        return gemm(1.0, a, W.T, 1.0, z)
+
     def _forward(self, X):
         a = X
         for W, b, act in self._layers():
-            z = np.empty((len(a), len(W)), dtype=self.dtype)
-            z[...] = b
-            z = gemm(1.0, a, W.T, 1.0, z)               # z = a W^T + b, b added by BLAS's β
+            z = self._weighted_input(a, W, b, np.empty((len(a), len(W)), dtype=self.dtype))
             a = act.forward(z, out=z)
         return a
 
@@ -334,10 +322,7 @@ class Network:
         acts, deltas, sums = self._buffers(m)
         a = X
         for l, (W, b, act) in enumerate(self._layers()):          # forward, into the buffers
-            z = acts[l]
-            z[...] = b
-            z = gemm(1.0, a, W.T, 1.0, z)               # z = a W^T + b, b added by BLAS's β
-            a = act.forward(z, out=z)
+            a = act.forward(self._weighted_input(a, W, b, acts[l]), out=acts[l])
         self._last_output = a
         cost = self._cost.fn(a, Y) + self.penalty(l2, n) if want_cost else None
         delta = self._cost.delta(a, Y, self._output, out=deltas[L - 1])   # BP1
@@ -395,7 +380,7 @@ class Network:
         With ``scale`` α and ``keep`` β it computes ``out_i ← α·∂C/∂θ_i + β·out_i`` instead,
         inside BP4's matrix product (BLAS's α and β): ``out=net.params, scale=-η, keep=1``
         *is* an SGD step, ``W ← (1 − ηλ/n)·W − η/m·Σ_x ∂C_x/∂W`` (Nielsen's eq. 93), with no
-        gradient array at all; momentum passes its velocity with ``keep=μ``.
+        gradient array at all (``SGD.step_with`` passes the velocity for momentum).
         The forward activations and δs live in scratch buffers kept per batch size, so one
         network should not compute gradients in two threads at once.
 
