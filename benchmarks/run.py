@@ -1,4 +1,4 @@
-"""The full benchmark: times and ratios (chainrule.bench), peak memory and import times.
+"""The full benchmark: times and ratios (harness.py), peak memory and import times.
 
     python benchmarks/run.py                       # everything, 5 alternating repeats
     python benchmarks/run.py --workloads N3 --repeats 3 --no-memory --no-imports
@@ -25,13 +25,15 @@ import sys
 import time
 from pathlib import Path
 
-from chainrule import bench
+import harness as bench
 from chainrule.fsutil import atomic_write
+
+HERE = Path(__file__).resolve().parent  # the memory child imports harness from here
 
 MEMORY_CHILD = """
 import json, resource, sys
 from threadpoolctl import threadpool_limits
-from chainrule import bench
+import harness as bench
 
 
 def peak_mib():
@@ -62,6 +64,7 @@ def peak_memory(workloads, systems, n, log) -> list:
     for name in workloads:
         for system in systems:
             out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, name, system, str(n)],
+                                 cwd=HERE,
                                  capture_output=True, text=True, check=False)
             if out.returncode:
                 log(f"memory {name} {system}: failed: {out.stderr.strip().splitlines()[-1:]}")

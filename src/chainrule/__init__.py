@@ -6,21 +6,30 @@
 
 The engine (small, NumPy only) is imported here; everything heavier (the network,
 optimisers, data, plots) is loaded on first use so that ``import chainrule`` stays fast.
+The package's rooms: ``engine`` (autodiff), ``nn`` (the network and BP1-BP4), ``training``
+(``cr.train``, optimisers, schedules, checkpoints), ``explanations`` (ledger, graphs, plots),
+``data``, ``cli`` (the command line) and ``_fast`` (BLAS, C kernels: speed only).
 """
 
 from __future__ import annotations
 
 import importlib
 
-from chainrule.api import grad, hessian, jacfwd, jacrev, jvp, value_and_grad, vjp
-from chainrule.gradcheck import GradcheckResult, gradcheck
-from chainrule.graph import no_grad
-from chainrule.ops import (
+from chainrule.engine import (
+    GradcheckResult,
+    Tensor,
     abs,
+    check_grads,
     clip,
     concatenate,
     cos,
     exp,
+    grad,
+    gradcheck,
+    hessian,
+    jacfwd,
+    jacrev,
+    jvp,
     leaky_relu,
     log,
     log_softmax,
@@ -29,6 +38,7 @@ from chainrule.ops import (
     maximum,
     mean,
     minimum,
+    no_grad,
     primitive,
     relu,
     reshape,
@@ -39,30 +49,32 @@ from chainrule.ops import (
     stack,
     sum,
     tanh,
+    tensor,
     transpose,
+    value_and_grad,
+    vjp,
     where,
 )
-from chainrule.tensor import Tensor, tensor
 
 __version__ = "0.1.0"
 
 # lazily loaded: public name -> (module, attribute or None for the module itself)
 _LAZY = {
     "nn": ("chainrule.nn", None),
-    "optim": ("chainrule.optim", None),
+    "optim": ("chainrule.training.optim", None),
     "data": ("chainrule.data", None),
-    "plots": ("chainrule.plots", None),
+    "plots": ("chainrule.explanations.plots", None),
     "training": ("chainrule.training", None),
-    "schedules": ("chainrule.schedules", None),
-    "kernels": ("chainrule.kernels", None),
+    "schedules": ("chainrule.training.schedules", None),
+    "kernels": ("chainrule._fast.kernels", None),
     "train": ("chainrule.training", "train"),
     "History": ("chainrule.training", "History"),
-    "explain": ("chainrule.ledger", "explain"),
-    "trace": ("chainrule.diagram", "trace"),
+    "explain": ("chainrule.explanations", "explain"),
+    "trace": ("chainrule.explanations", "trace"),
 }
 
 __all__ = [
-    "GradcheckResult", "Tensor", "abs", "clip", "concatenate", "cos", "exp", "grad", "gradcheck",
+    "GradcheckResult", "Tensor", "abs", "check_grads", "clip", "concatenate", "cos", "exp", "grad", "gradcheck",
     "hessian", "jacfwd", "jacrev", "jvp", "leaky_relu", "log", "log_softmax", "matmul", "max",
     "maximum", "mean", "minimum", "no_grad", "primitive", "relu", "reshape", "sigmoid", "sin",
     "softmax",

@@ -181,7 +181,7 @@ def test_kill_9_during_training_never_leaves_a_broken_model(cli):
         proc.wait()
         if not (cli.path / "m.npz").exists():
             continue
-        net, state = cr.nn.load_checkpoint(cli.path / "m.npz")
+        net, state = cr.training.load_checkpoint(cli.path / "m.npz")
         assert net.sizes == [64, 200, 10]
         seen_epochs.add(state.epoch)
         done = cli("evaluate", "m.npz", "--data", "big.npz", "--json")

@@ -47,9 +47,12 @@ def test_raw_uncompressed_files_are_found(shared_mnist, tmp_path):
     assert X.shape == (10000, 784) and y[:5].tolist() == [7, 2, 1, 0, 4]
 
 
-def test_missing_train_files_without_download_name_the_file(shared_mnist):
+def test_missing_train_files_without_download_name_the_file(shared_mnist, tmp_path):
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):   # the test set only
+        (tmp_path / name).write_bytes((shared_mnist / name).read_bytes())
+    assert load_mnist(tmp_path, split="test", download=False)[0].shape == (10_000, 784)
     with pytest.raises(InputError, match="train-images-idx3-ubyte.*not found.*downloading is off"):
-        load_mnist(shared_mnist, split="train", download=False)
+        load_mnist(tmp_path, split="train", download=False)
 
 
 # ---- small fixture "MNIST" files served over loopback ----------------------------------------

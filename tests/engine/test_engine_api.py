@@ -9,7 +9,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.errors import InputError
-from chainrule.ops import MissingJvpRule, cos, sin
+from chainrule.engine.ops import MissingJvpRule, cos, sin
 
 
 def test_grad_argnums_and_value_and_grad():
@@ -62,7 +62,7 @@ def test_jvp_pushes_tangents_and_checks_them():
 
 
 def test_forward_mode_is_one_pass_with_tangents_not_a_backward_pass(monkeypatch):
-    from chainrule import api, graph
+    from chainrule.engine import api, graph
 
     def no_backward(*args, **kwargs):
         raise AssertionError("forward mode must not run a backward pass")
@@ -84,7 +84,7 @@ def test_forward_mode_is_one_pass_with_tangents_not_a_backward_pass(monkeypatch)
 
 
 def test_jacrev_makes_one_backward_pass_per_output(monkeypatch):
-    from chainrule import api
+    from chainrule.engine import api
 
     passes = []
     original = api.backward_pass

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
-from chainrule.ops import cos, sin
+from chainrule.engine.ops import cos, sin
 
 # smooth everywhere, so finite differences are reliable at any point
 UNARY = {

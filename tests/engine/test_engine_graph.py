@@ -8,7 +8,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.errors import InputError
-from chainrule.graph import local_derivatives, toposort
+from chainrule.engine.graph import local_derivatives, toposort
 
 
 def test_a_chain_of_100000_ops_needs_no_recursion():

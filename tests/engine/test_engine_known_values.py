@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.graph import toposort
-from chainrule.ops import cos, sin
+from chainrule.engine.graph import toposort
+from chainrule.engine.ops import cos, sin
 
 
 def seeds_e(a, b):

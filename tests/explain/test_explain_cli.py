@@ -5,7 +5,7 @@ import json
 import pytest
 
 from chainrule.cli import main
-from chainrule.ledger import MAZUR_EXAMPLE
+from chainrule.explanations.ledger import MAZUR_EXAMPLE
 
 
 def run(capsys, *argv):

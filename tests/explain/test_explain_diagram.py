@@ -12,10 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
-from chainrule import diagram_render, expr
-from chainrule.diagram import MODES, graph_report, trace
+from chainrule.engine import ops
+from chainrule.explanations import expr
+from chainrule.explanations import render as diagram_render
+from chainrule.explanations.diagram import MODES, graph_report, trace
 from chainrule.errors import InputError, RunFailed
-from chainrule.expr import Binary, Call, Name, Negate, Number
+from chainrule.explanations.expr import Binary, Call, Name, Negate, Number
 
 SEEDS = "(a+b)*(b+1)"  # seeds 000: e = (a+b)*(b+1) at a=2, b=1; c = a+b, d = b+1
 AT = {"a": 2.0, "b": 1.0}
@@ -125,7 +127,7 @@ def test_three_modes_engine_and_central_differences_agree(tree, point):
                                                          abs=1e-6)
 
 
-_ENGINE = {name: getattr(cr.ops, name) for name in expr.FUNCTIONS}
+_ENGINE = {name: getattr(ops, name) for name in expr.FUNCTIONS}
 
 
 @pytest.mark.parametrize("expression, at, gradients", [

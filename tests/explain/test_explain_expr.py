@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainrule import expr
+from chainrule.explanations import expr
 from chainrule.errors import InputError
-from chainrule.expr import Binary, Call, Name, Negate, Number
+from chainrule.explanations.expr import Binary, Call, Name, Negate, Number
 
 
 @pytest.mark.parametrize("text, value", [

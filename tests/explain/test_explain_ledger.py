@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from chainrule.errors import InputError
-from chainrule.ledger import MAZUR_EXAMPLE, explain, load_net_json, random_net, render
+from chainrule.explanations.ledger import MAZUR_EXAMPLE, explain, load_net_json, random_net, render
 
 # printed value, as text (its digits count), and where it lives in the JSON ledger
 PRINTED = {
@@ -223,6 +223,6 @@ def test_every_pairing_renders_in_every_format(activation, output, cost):
 
 def test_the_package_exposes_explain_and_trace():
     import chainrule as cr
-    from chainrule import diagram, ledger
+    from chainrule.explanations import diagram, ledger
 
     assert cr.explain is ledger.explain and cr.trace is diagram.trace

@@ -7,7 +7,7 @@ import zlib
 import numpy as np
 import pytest
 
-from chainrule import plots
+from chainrule.explanations import plots
 from chainrule.errors import InputError, RunFailed
 
 pytest.importorskip("matplotlib")
@@ -108,7 +108,7 @@ def test_missing_matplotlib_is_a_clear_message(tmp_path, monkeypatch):
 
 def test_importing_plots_does_not_import_matplotlib():
     import subprocess
-    code = "import chainrule.plots, sys; print('matplotlib' in sys.modules)"
+    code = "import chainrule.explanations.plots, sys; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -127,9 +127,13 @@ def test_zero_init_warns_and_hidden_units_stay_identical():
     _sgd(net, X, y, steps=25)
     W1, W2 = net.weights
     assert np.abs(W1).max() > 1e-3                         # the first layer did learn...
-    assert np.ptp(W1, axis=0).max() == 0                   # ...but every hidden unit alike
-    assert np.ptp(net.biases[0]) == 0
-    assert np.ptp(W2, axis=1).max() == 0                   # and the output layer sees them alike
+    # ...but every hidden unit alike. Exactly so in exact arithmetic; in floating point a BLAS
+    # may sum different rows of a product in different orders (OpenBLAS's kernels depend on
+    # the CPU), so the units agree to rounding: what the warning promises, no more.
+    rounding = 64 * np.finfo(np.float64).eps
+    assert np.ptp(W1, axis=0).max() <= rounding * np.abs(W1).max()
+    assert np.ptp(net.biases[0]) <= rounding * np.abs(net.biases[0]).max()
+    assert np.ptp(W2, axis=1).max() <= rounding * np.abs(W2).max()   # the output sees them alike
 
 
 def test_random_init_breaks_the_symmetry():
@@ -306,7 +310,7 @@ def test_input_error_is_a_value_error():
 def test_lazy_exports_resolve_and_a_saved_network_loads_back(tmp_path):
     from chainrule import nn
 
-    assert {"save", "load", "load_checkpoint", "check_network", "EngineModel"} <= set(dir(nn))
+    assert {"save", "load", "check_network", "EngineModel"} <= set(dir(nn))
     net = Network([3, 4, 2], activation="tanh", cost="log-likelihood", seed=0)
     nn.save(net, tmp_path / "m.npz")
     again = nn.load(tmp_path / "m.npz")

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule.errors import InputError
-from chainrule.nn.io import load, load_checkpoint, save
+from chainrule.nn.io import load, save
+from chainrule.training.checkpoint import load_checkpoint, save_checkpoint
 
 
 def trained(tmp_path, dtype="float32", optimizer=None, **kwargs):

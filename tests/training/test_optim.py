@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chainrule.errors import InputError
-from chainrule.optim import CG, LBFGS, SGD, Adam, optimizer_from_config
-from chainrule.schedules import Cosine, ReduceOnPlateau, StepDecay, schedule_from_config
+from chainrule.training.optim import CG, LBFGS, SGD, Adam, optimizer_from_config
+from chainrule.training.schedules import Cosine, ReduceOnPlateau, StepDecay, schedule_from_config
 
 
 def bowl_gradient(w, h):
@@ -197,7 +197,7 @@ def test_schedule_config_round_trip_and_errors():
                                   lambda: SGD(lr=0.1, momentum=0.9, nesterov=True),
                                   lambda: Adam(lr=0.1)])
 def test_updates_in_cache_sized_pieces_equal_whole_array_updates(make, monkeypatch):
-    from chainrule import kernels
+    from chainrule._fast import kernels
 
     monkeypatch.setattr(kernels, "_kernels", None)         # the NumPy passes, in pieces
     rng = np.random.default_rng(0)
@@ -222,7 +222,7 @@ def test_updates_in_cache_sized_pieces_equal_whole_array_updates(make, monkeypat
 def test_transposed_gradients_are_stepped_in_c_order_with_the_same_result(make, monkeypatch):
     """cr.grad's ∂C/∂W of a cr.transpose(W) is an F-ordered view: the update copies it to C
     order (so no pass runs strided) and gives exactly the update of a C-ordered copy."""
-    from chainrule import kernels
+    from chainrule._fast import kernels
 
     seen = []
     pieces = kernels.pieces

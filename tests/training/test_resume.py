@@ -7,7 +7,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.errors import InputError
-from chainrule.schedules import ReduceOnPlateau
+from chainrule.training.schedules import ReduceOnPlateau
 from chainrule.training import EarlyStopping
 
 OPTIMIZERS = {
@@ -34,12 +34,12 @@ def test_two_plus_two_epochs_equal_four_bit_for_bit(digits, tmp_path, name, dtyp
     straight, straight_history = run(digits, OPTIMIZERS[name](), 4, dtype)
     path = tmp_path / "m.npz"
     run(digits, OPTIMIZERS[name](), 2, dtype, path=path)
-    net, state = cr.nn.load_checkpoint(path)
+    net, state = cr.training.load_checkpoint(path)
     assert state.epoch == 2
     resumed, history = run(digits, None, 4, dtype, path=path, resume=state, net=net)
     assert np.array_equal(resumed.to_vector(), straight.to_vector())
     assert history.to_dict()["train_cost"] == straight_history.train_cost
-    assert cr.nn.load_checkpoint(path)[1].epoch == 4
+    assert cr.training.load_checkpoint(path)[1].epoch == 4
 
 
 @pytest.mark.parametrize("split", [1, 3])
@@ -51,7 +51,7 @@ def test_any_resume_point_with_a_plateau_schedule(digits, tmp_path, split):
     straight, straight_history = run(digits, make(), 4, "float32")
     path = tmp_path / "m.npz"
     run(digits, make(), split, "float32", path=path)
-    net, state = cr.nn.load_checkpoint(path)
+    net, state = cr.training.load_checkpoint(path)
     resumed, history = run(digits, make(), 4, "float32", resume=state, net=net)
     assert np.array_equal(resumed.to_vector(), straight.to_vector())
     assert history.lr == straight_history.lr and len(set(history.lr)) > 1   # η was lowered
@@ -63,7 +63,7 @@ def test_early_stopping_state_survives_a_resume(digits, tmp_path):
     path = tmp_path / "m.npz"
     run(digits, OPTIMIZERS["sgd"](), 2, "float64", path=path,
         early_stopping=EarlyStopping("val_accuracy", patience=10))
-    net, state = cr.nn.load_checkpoint(path)
+    net, state = cr.training.load_checkpoint(path)
     assert state.early_stopping["best_params"].shape == net.to_vector().shape
     stopper = EarlyStopping("val_accuracy", patience=10)
     resumed, history = run(digits, None, 4, "float64", resume=state, net=net,
@@ -75,7 +75,7 @@ def test_early_stopping_state_survives_a_resume(digits, tmp_path):
 def test_resuming_a_finished_run_changes_nothing(digits, tmp_path):
     path = tmp_path / "m.npz"
     run(digits, OPTIMIZERS["adam"](), 2, "float32", path=path)
-    net, state = cr.nn.load_checkpoint(path)
+    net, state = cr.training.load_checkpoint(path)
     before = net.to_vector()
     _, history = run(digits, None, 2, "float32", resume=state, net=net)
     assert len(history) == 2 and np.array_equal(net.to_vector(), before)
@@ -84,7 +84,7 @@ def test_resuming_a_finished_run_changes_nothing(digits, tmp_path):
 def test_resume_with_another_optimizer_is_refused(digits, tmp_path):
     path = tmp_path / "m.npz"
     run(digits, OPTIMIZERS["adam"](), 1, "float32", path=path)
-    net, state = cr.nn.load_checkpoint(path)
+    net, state = cr.training.load_checkpoint(path)
     with pytest.raises(InputError, match="trained with Adam"):
         run(digits, cr.optim.SGD(lr=1.0), 2, "float32", resume=state, net=net)
     same_kind = cr.optim.Adam(lr=0.01)                     # the same kind takes the saved state
@@ -97,7 +97,7 @@ def test_scipy_runs_resume_up_to_max_iter(least_squares, linear_net, tmp_path):
     path = tmp_path / "m.npz"
     cr.train(linear_net(), X, t, optimizer=cr.optim.LBFGS(max_iter=2), checkpoint=path,
              progress=False)
-    net, state = cr.nn.load_checkpoint(path)
+    net, state = cr.training.load_checkpoint(path)
     assert state.epoch == 2 and state.optimizer.config()["max_iter"] == 2
     history = cr.train(net, X, t, optimizer=cr.optim.LBFGS(max_iter=40, gtol=1e-10),
                        resume=state, progress=False)

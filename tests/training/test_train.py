@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule import training
+from chainrule.training import loop
 from chainrule.errors import InputError, RunFailed
 from chainrule.training import EarlyStopping, ProgressPrinter
 
@@ -142,7 +143,7 @@ def test_callbacks_stop_scipy_runs_on_the_reported_iterate(least_squares, linear
                        checkpoint=tmp_path / "m.npz", progress=False)
     assert history.epoch == [1, 2, 3] and np.array_equal(net.to_vector(), snapshots[3])
     assert history.train_cost[2] < history.train_cost[0]
-    saved, state = cr.nn.load_checkpoint(tmp_path / "m.npz")
+    saved, state = cr.training.load_checkpoint(tmp_path / "m.npz")
     assert state.epoch == 3 and np.array_equal(saved.to_vector(), snapshots[3])
 
 
@@ -215,13 +216,13 @@ def test_evaluation_matches_the_models_own_cost_and_predictions(digits, monkeypa
     X, y = digits[0], digits[1]
     net = cr.nn.Network([64, 12, 10], cost="cross-entropy", seed=5, dtype="float64")
     Xc, Y = net.check_inputs(X), net.encode_targets(y)
-    monkeypatch.setattr(training, "_EVAL_CHUNK", len(X))      # one chunk: exactly the same
-    cost, accuracy = training._evaluate(net, Xc, Y, y, 3.0, 5000)
+    monkeypatch.setattr(loop, "_EVAL_CHUNK", len(X))      # one chunk: exactly the same
+    cost, accuracy = loop._evaluate(net, Xc, Y, y, 3.0, 5000)
     assert cost == net.cost(X, y, l2=3.0, n=5000)
     assert accuracy == np.mean(net.predict(X) == y)
     for chunk in (1000, 100):                                # in chunks: the same up to rounding
-        monkeypatch.setattr(training, "_EVAL_CHUNK", chunk)
-        chunked = training._evaluate(net, Xc, Y, y, 3.0, 5000)
+        monkeypatch.setattr(loop, "_EVAL_CHUNK", chunk)
+        chunked = loop._evaluate(net, Xc, Y, y, 3.0, 5000)
         assert chunked[0] == pytest.approx(cost, rel=1e-12) and chunked[1] == accuracy
 
 
@@ -290,7 +291,7 @@ def test_early_stopping_restores_the_best_weights(digits, tmp_path):
     assert stopper.best_epoch == best and stopper.stopped_epoch == best + 3
     assert np.array_equal(net.to_vector(), snapshots[best])
     assert not np.array_equal(snapshots[best], snapshots[best + 3])
-    saved, state = cr.nn.load_checkpoint(tmp_path / "m.npz")   # the file: best weights, and
+    saved, state = cr.training.load_checkpoint(tmp_path / "m.npz")   # the file: best weights, and
     assert np.array_equal(saved.to_vector(), snapshots[best])   # the last ones to resume from
     assert np.array_equal(state.params, snapshots[best + 3]) and state.epoch == best + 3
 
@@ -306,7 +307,7 @@ def test_divergence_stops_and_keeps_the_last_good_file(least_squares, linear_net
                  callbacks=(lambda e, h: snapshots.update({e: net.to_vector()}),))
     failed = int(caught.value.args[0].split("epoch ")[1].split(":")[0])
     assert failed > 2 and "\n" not in str(caught.value)
-    saved, state = cr.nn.load_checkpoint(path)
+    saved, state = cr.training.load_checkpoint(path)
     assert state.epoch == failed - 1 and np.isfinite(state.history.train_cost).all()
     assert np.array_equal(saved.to_vector(), snapshots[failed - 1])
     assert np.array_equal(net.to_vector(), snapshots[failed - 1])   # the model is rolled back

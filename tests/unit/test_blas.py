@@ -1,11 +1,11 @@
-"""chainrule.blas: C ← αAB + βC and y ← ax + y in place, for every operand layout and dtype."""
+"""chainrule._fast.blas: C ← αAB + βC and y ← ax + y in place, for every operand layout and dtype."""
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainrule.blas import axpy, gemm
+from chainrule._fast.blas import axpy, gemm
 
 
 def operand(rng, rows, cols, dtype, transposed):

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
-from chainrule import kernels
+from chainrule._fast import kernels
 
 needs_c = pytest.mark.skipif(not kernels.BUILT, reason="chainrule._kernels was not built")
 

@@ -1,12 +1,13 @@
-"""The seeds' network: activations, costs, initialisations, BP1-BP4, and checks against the engine.
+"""The network of Nielsen's ch. 2: activations, costs, initialisations, BP1-BP4, and checks
+against the engine.
 
 >>> import chainrule as cr
 >>> net = cr.nn.Network([3, 5, 3], cost="cross-entropy", init="uniform", seed=0)
 >>> sorted(cr.nn.COSTS)
 ['cross-entropy', 'log-likelihood', 'quadratic']
 
-``save``, ``load`` and ``load_checkpoint`` live in :mod:`chainrule.nn.io` and are imported on
-first use; ``check_network`` and the engine-defined models (:mod:`chainrule.nn.functional`)
+``save`` and ``load`` (a model file: the model only) live in :mod:`chainrule.nn.io` and are
+imported on first use (checkpoints, with the training state, are ``cr.training``'s); ``check_network`` and the engine-defined models (:mod:`chainrule.nn.functional`)
 load the engine only when asked for.
 """
 
@@ -23,7 +24,6 @@ from chainrule.nn.network import BackpropTrace, Network
 _LAZY = {
     "save": "chainrule.nn.io",
     "load": "chainrule.nn.io",
-    "load_checkpoint": "chainrule.nn.io",
     "check_network": "chainrule.nn.check",
     "NetworkCheck": "chainrule.nn.check",
     "EngineModel": "chainrule.nn.functional",

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule import kernels
-
 LEAKY_SLOPE = 0.01  # leaky-relu: σ(z) = z for z > 0, 0.01 z otherwise
 
 
@@ -40,12 +38,6 @@ class Activation:
     def backward(self, g, a):
         """∂C/∂z from g = ∂C/∂a: ``g ⊙ σ'(z)``, computed in place in g."""
         g *= self.derivative(a)
-        return g
-
-    def backward_sums(self, g, a, sums):
-        """:meth:`backward` of a batch g (m, n), and ``sums`` ← its column sums (BP3's Σ δ)."""
-        g = self.backward(g, a)
-        np.add.reduce(g, axis=0, out=sums)
         return g
 
     def __repr__(self):
@@ -108,9 +100,6 @@ class ReLU(Activation):
         # NOTE: a multiply by the boolean mask is ~10x faster than masked writes
         # (copyto/putmask with where=), which branch on every element
         return np.multiply(g, a > 0, out=g)
-
-    def backward_sums(self, g, a, sums):
-        return kernels.relu_backward(g, a, sums)    # the mask and the sums in one pass
 
 
 class LeakyReLU(Activation):

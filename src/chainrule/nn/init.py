@@ -9,9 +9,10 @@ float64 network built with the same seed hold the same numbers up to rounding.
 - ``normal``: W, b ~ N(0, 1) (Nielsen's "large weight" initialiser)
 - ``xavier``: W ~ U(±√(6/(n_in + n_out))) (Glorot & Bengio), b = 0
 - ``he``: W ~ N(0, 2/n_in) (He et al., for relu), b = 0
-- ``zeros``: W = b = 0. Allowed to show the seeds' symmetry argument: every hidden unit of a
-  layer computes the same function and receives the same gradient, so they stay identical
-  under training; :func:`initialise` warns when there is a hidden layer.
+- ``zeros``: W = b = 0. Allowed to show the symmetry argument (Coursera ML ex4's "random
+  initialization"): every hidden unit of a layer computes the same function and receives the
+  same gradient, so they stay identical under training (to rounding: a BLAS may sum the
+  units' products in different orders); :func:`initialise` warns when there is a hidden layer.
 
 ``scale`` multiplies the normal and xavier draws (default 1) and is ε for ``uniform``.
 
@@ -117,8 +118,8 @@ def initialise(sizes, init="scaled-normal", seed=None, scale=None):
         raise InputError(f"init_scale: expected a positive number, got {scale!r}")
     if init == "zeros" and len(sizes) > 2:
         warnings.warn("init='zeros': every hidden unit of a layer starts equal and gets the same "
-                      "gradient, so the hidden units stay identical under training (the symmetry "
-                      "problem); use a random init such as 'uniform' to break the symmetry",
+                      "gradient, so the hidden units stay identical under training, up to rounding "
+                      "(the symmetry problem); use a random init such as 'uniform' to break the symmetry",
                       stacklevel=3)
     rng = np.random.default_rng(seed)
     weights, biases = [], []

@@ -1,5 +1,5 @@
-"""Model files: one ``.npz`` holding the parameters, JSON metadata and, for checkpoints, the
-training state — read back without ever unpickling anything.
+"""Model files: one ``.npz`` holding the parameters and JSON metadata (and, for checkpoints,
+what ``chainrule.training.checkpoint`` adds) — read back without ever unpickling anything.
 
 Layout (``version`` 1): the arrays ``W1, b1, W2, b2, ...`` (the network's params, in its dtype),
 ``__meta__`` (uint8, UTF-8 JSON ``{"format": "chainrule-model", "version": 1, "config": ...,
@@ -39,26 +39,30 @@ FORMAT, VERSION = "chainrule-model", 1
 META = "__meta__"
 _META_LIMIT = 64 << 20          # bytes of JSON metadata we are willing to read
 _HEADER_SLACK = 1 << 16         # room for a .npy header beyond the data itself
+TRAINING_PREFIXES = ("optimizer.", "early_stopping.", "training.")   # a checkpoint's arrays
 
 
 def _param_names(model):
     config = model.config()
-    if "kind" not in config:    # a Network: W^l and b^l, as in the seeds
+    if "kind" not in config:    # a Network: W^l and b^l, in Nielsen's names
         return [f"{c}{l}" for l in range(1, len(model.params) // 2 + 1) for c in "Wb"]
     return [f"p{i}" for i in range(len(model.params))]
 
 
-def save(model, path, state=None):
-    """Write ``model`` (and a :class:`~chainrule.training.TrainingState`) to ``path`` atomically.
+def save(model, path, training=None, training_arrays=None):
+    """Write ``model`` to ``path`` atomically.
 
     The file is exactly ``path`` (no suffix is added). A ``kill -9`` at any moment leaves the
-    previous complete file or the new one.
+    previous complete file or the new one. ``training`` (JSON) and ``training_arrays`` (name
+    -> array) are what ``cr.training.save_checkpoint`` adds; the model file keeps them as given.
     """
     arrays = {name: np.ascontiguousarray(p) for name, p in zip(_param_names(model), model.params)}
     meta = {"format": FORMAT, "version": VERSION, "config": model.config(),
-            "dtype": str(model.dtype), "params": list(arrays), "training": None}
-    if state is not None:
-        meta["training"] = _state_to_json(state, arrays)
+            "dtype": str(model.dtype), "params": list(arrays), "training": training}
+    for name, array in (training_arrays or {}).items():
+        if name in arrays or name == META or not name.startswith(TRAINING_PREFIXES):
+            raise InputError(f"{path}: training array name {name!r} is not allowed")
+        arrays[name] = np.ascontiguousarray(array)
     try:
         text = json.dumps(meta, allow_nan=False)
     except (TypeError, ValueError) as error:
@@ -68,50 +72,23 @@ def save(model, path, state=None):
         np.savez(f, **arrays)
 
 
-def _state_to_json(state, arrays):
-    scalars, counts = {}, {}
-    for key, value in state.optimizer.state_dict().items():
-        if isinstance(value, list):
-            counts[key] = len(value)
-            for i, a in enumerate(value):
-                arrays[f"optimizer.{key}.{i}"] = np.ascontiguousarray(a)
-        else:
-            scalars[key] = value
-    early = None
-    if state.early_stopping is not None:
-        early = {k: v for k, v in state.early_stopping.items() if k != "best_params"}
-        best = state.early_stopping.get("best_params")
-        early["has_best_params"] = best is not None
-        if best is not None:
-            arrays["early_stopping.best_params"] = np.ascontiguousarray(best)
-    if state.params is not None:
-        arrays["training.params"] = np.ascontiguousarray(state.params)
-    return {"epoch": int(state.epoch), "seed": state.seed, "optimizer": state.optimizer.config(),
-            "optimizer_state": scalars, "optimizer_arrays": counts, "rng": state.rng_state,
-            "history": state.history.to_dict(), "metadata": state.metadata,
-            "early_stopping": early, "has_params": state.params is not None}
-
-
 def load(path):
-    """The :class:`~chainrule.nn.Network` saved in ``path`` (any training state is ignored)."""
-    return load_checkpoint(path)[0]
+    """The :class:`~chainrule.nn.Network` saved in ``path`` (a checkpoint's training state is
+    left unread: ``cr.training.load_checkpoint`` reads it)."""
+    return read(path)[1]
 
 
-def load_checkpoint(path):
-    """``(network, state)``: state is a TrainingState, or None for a file without one.
-
-    >>> import tempfile, pathlib, numpy as np, chainrule as cr
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "run.npz"
-    >>> net = cr.nn.Network([2, 2], seed=0)
-    >>> _ = cr.train(net, np.eye(2), [0, 1], epochs=3, checkpoint=path, progress=False)
-    >>> net, state = load_checkpoint(path)
-    >>> state.epoch, state.optimizer
-    (3, SGD(lr=3.0, momentum=0.0, nesterov=False))
-    """
+def read(path, reader_class=None):
+    """Open ``path`` and read it with ``reader_class`` (default :class:`ModelReader`):
+    ``(reader, network, training)``, where ``training`` is what the reader's ``read`` made of
+    the file's training entry (the raw JSON or None here; a checkpoint reader's state).
+    Every problem with the file is one InputError naming it."""
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as zf:
-            return _Reader(path, zf).read()
+            reader = (reader_class or ModelReader)(path, zf)
+            net, training = reader.read()
+            return reader, net, training
     except InputError:
         raise
     except FileNotFoundError:
@@ -141,8 +118,8 @@ def _not_a_zip(path, error):
     return "not a chainrule model (not an .npz archive)"
 
 
-class _Reader:
-    """Reads and checks one model file, member by member."""
+class ModelReader:
+    """Reads and checks one model file, member by member (subclassed for checkpoints)."""
 
     def __init__(self, path, zf):
         self.path, self.zf = path, zf
@@ -234,7 +211,7 @@ class _Reader:
         training = meta.get("training")
         expected = {META, *names}
         if isinstance(training, dict):
-            expected |= self.state_members(training, len(names))
+            expected |= self.training_members(training, len(names))
         extra = sorted(self.members - expected)
         if extra:
             self.fail(f"not a chainrule model (unexpected entry {extra[0]!r})")
@@ -250,80 +227,8 @@ class _Reader:
             net = Network.from_config(config, params)
         except (InputError, TypeError) as error:
             self.fail(f"config: {error}")
-        try:
-            state = None if training is None else self.state(training, net)
-        except InputError as error:
-            if str(error).startswith(str(self.path)):
-                raise
-            self.fail(f"training state: {error}")
-        except (TypeError, AttributeError, KeyError, ValueError) as error:
-            self.fail(f"training state: malformed ({type(error).__name__}: {error})")
-        return net, state
+        return net, training
 
-    def state_members(self, training, n_params):
-        counts = training.get("optimizer_arrays")
-        if not isinstance(counts, dict) or not all(
-                isinstance(c, int) and c in (0, n_params) for c in counts.values()):
-            self.fail(f"training state: optimizer_arrays must give 0 or {n_params} arrays per "
-                      f"name")
-        members = {f"optimizer.{k}.{i}" for k, c in counts.items() for i in range(c)}
-        early = training.get("early_stopping")
-        if isinstance(early, dict) and early.get("has_best_params"):
-            members.add("early_stopping.best_params")
-        if training.get("has_params") is True:
-            members.add("training.params")
-        return members
-
-    def state(self, training, net):
-        from chainrule.callbacks import EarlyStopping, History, TrainingState
-        from chainrule.optim import optimizer_from_config
-
-        if not isinstance(training, dict):
-            self.fail("training state is not a JSON object")
-        keys = {"epoch", "seed", "optimizer", "optimizer_state", "optimizer_arrays", "rng",
-                "history", "metadata", "early_stopping", "has_params"}
-        if set(training) != keys:
-            self.fail(f"training state: expected the keys {sorted(keys)}")
-        history = History.from_dict(training["history"])
-        epoch = training["epoch"]
-        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch != len(history):
-            self.fail(f"training state: epoch {epoch!r} does not match the history's "
-                      f"{len(history)} epochs")
-        optimizer = optimizer_from_config(training["optimizer"])
-        optimizer_state = training["optimizer_state"]
-        if not isinstance(optimizer_state, dict):
-            self.fail("training state: optimizer_state is not a JSON object")
-        optimizer_state = dict(optimizer_state)
-        for key, count in training["optimizer_arrays"].items():
-            optimizer_state[key] = [self.array(f"optimizer.{key}.{i}", p.shape, p.dtype)
-                                    for i, p in zip(range(count), net.params)]
-        optimizer.load_state_dict(optimizer_state, net.params)
-        rng = np.random.default_rng()
-        try:
-            rng.bit_generator.state = training["rng"]
-        except (TypeError, ValueError, KeyError, OverflowError):
-            self.fail("training state: rng is not a NumPy PCG64 state")
-        metadata = training["metadata"]
-        if not isinstance(metadata, dict):
-            self.fail("training state: metadata is not a JSON object")
-        early = training["early_stopping"]
-        if early is not None:
-            if not isinstance(early, dict):
-                self.fail("training state: early_stopping is not a JSON object")
-            early = {k: v for k, v in early.items() if k != "has_best_params"}
-            early["best_params"] = None
-            if "early_stopping.best_params" in self.members:
-                early["best_params"] = self.array("early_stopping.best_params",
-                                                  (net.to_vector().size,), net.dtype)
-            EarlyStopping().load_state_dict(early)          # checks it, InputError if malformed
-        params = None
-        if training["has_params"] is True:
-            params = self.array("training.params", (net.to_vector().size,), net.dtype)
-            if not np.isfinite(params).all():
-                self.fail("training.params contains NaN or infinite values")
-        seed = training["seed"]
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            self.fail(f"training state: seed {seed!r} is not an integer")
-        return TrainingState(epoch=epoch, optimizer=optimizer, history=history,
-                             rng_state=rng.bit_generator.state, seed=seed, metadata=metadata,
-                             early_stopping=early, params=params)
+    def training_members(self, training, n_params):
+        """The members a file's training state may hold (read by checkpoints, not here)."""
+        return {m for m in self.members if m.startswith(TRAINING_PREFIXES)}

@@ -1,6 +1,7 @@
-"""The seeds' multilayer network: forward pass, cost with L2, and BP1-BP4 over a whole batch.
+"""The multilayer network of Nielsen's ch. 2 and Coursera ML ex4: forward pass, cost with L2,
+and BP1-BP4 over a whole batch.
 
-Conventions (DESIGN.md §1, Nielsen's notation): rows of X are examples; layer l has weights
+Conventions (Nielsen's notation): rows of X are examples; layer l has weights
 W^l (n_l, n_{l-1}) and biases b^l (n_l,); z^l = a^{l-1} W^l^T + b^l and a^l = σ(z^l). Backprop
 over a batch of m rows, with δ^l = ∂C_x/∂z^l the error of each example:
 
@@ -9,9 +10,9 @@ over a batch of m rows, with δ^l = ∂C_x/∂z^l the error of each example:
     BP3  ∂C/∂b^l = 1/m Σ_rows δ^l
     BP4  ∂C/∂W^l = 1/m δ^l^T a^{l-1}  (+ λ/n W^l for the L2 term)
 
-:meth:`Network.backprop_trace` computes them as written, keeping every z, a and δ;
-:meth:`Network.gradients` is the same arithmetic fused for training (scratch buffers reused
-across calls, the 1/m folded into δ^L, no validation), and is tested equal to the trace.
+:meth:`Network.backprop` computes them as written (:meth:`Network.backprop_trace` keeps
+every z, a and δ); :meth:`Network.gradients`, in ``_fused.py``, is the same arithmetic fused
+into BLAS products for training, and is tested equal to it.
 
 >>> import numpy as np
 >>> net = Network([2, 2, 2], weights=[[[.15, .20], [.25, .30]], [[.40, .45], [.50, .55]]],
@@ -30,9 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainrule.blas import gemm
 from chainrule.errors import InputError
-from chainrule.flat import flat_views
+from chainrule.nn._fused import FusedBackprop, flat_views
 from chainrule.nn.activations import ACTIVATIONS
 from chainrule.nn.costs import COSTS, check_pairing
 from chainrule.nn.init import INITS, initialise
@@ -71,7 +71,7 @@ class BackpropTrace:
 
 
 class CostName(str):
-    """A cost's name that can be called to compute it (``net.cost`` is both, see CONTRACTS)."""
+    """A cost's name that can be called to compute it (``net.cost`` is both)."""
 
     def __new__(cls, name, compute):
         self = super().__new__(cls, name)
@@ -83,8 +83,8 @@ class CostName(str):
         return self._compute(X, y, l2, n)
 
 
-class Network:
-    """A fully connected network trained by backpropagation (DESIGN.md §2).
+class Network(FusedBackprop):
+    """A fully connected network trained by backpropagation.
 
     ``output`` defaults to sigmoid for the quadratic and cross-entropy costs and softmax for
     log-likelihood. ``weights``/``biases`` (both or neither) build it from known numbers;
@@ -190,19 +190,6 @@ class Network:
         for l, (W, b) in enumerate(zip(self.weights, self.biases), start=1):
             yield W, b, (self._output if l == L else self._hidden)
 
-    @staticmethod
-    def _weighted_input(a, W, b, z):
-        """z ← a W^T + b, into z: z starts at b and BLAS adds a W^T to it (β = 1)."""
-        z[...] = b
-        return gemm(1.0, a, W.T, 1.0, z)
-
-    def _forward(self, X):
-        a = X
-        for W, b, act in self._layers():
-            z = self._weighted_input(a, W, b, np.empty((len(a), len(W)), dtype=self.dtype))
-            a = act.forward(z, out=z)
-        return a
-
     def forward(self, X):
         """The output activations a^L for the rows of X.
 
@@ -225,7 +212,7 @@ class Network:
         return a.argmax(axis=1)
 
     def penalty(self, l2, n):
-        """The L2 term λ/(2n) Σ_w w² over the weights only (DESIGN.md §1), a Python float.
+        """The L2 term λ/(2n) Σ_w w² over the weights only (Nielsen's eq. 87), a Python float.
 
         >>> Network([2, 1], weights=[[[3.0, 4.0]]], biases=[[1.0]]).penalty(2.0, 10)  # 2/20·25
         2.5
@@ -253,21 +240,6 @@ class Network:
         """
         return self._stats(self._forward(X), Y)
 
-    def batch_stats(self, Y):
-        """:meth:`score` of the batch of the last :meth:`gradients` call, whose targets are Y.
-
-        Reads a^L from the scratch buffers that call filled (computed with the weights as
-        they were before any update since), so it costs no forward pass.
-
-        >>> net = Network([2, 1], init="zeros", dtype="float64")
-        >>> X, Y = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0], [0.0]])
-        >>> _ = net.gradients(X, Y); net.batch_stats(Y) == net.score(X, Y)
-        True
-        """
-        if self._last_output is None or len(self._last_output) != len(Y):
-            raise InputError("batch_stats: needs the targets of the last gradients() call")
-        return self._stats(self._last_output, Y)
-
     def compute_cost(self, X, y, l2=0.0, n=None):
         """C = C_0 + λ/(2n) Σ w², C_0 averaged over the rows given (labels or targets)."""
         X, Y = self._check_batch(X, y)
@@ -276,135 +248,55 @@ class Network:
 
     # ---------------------------------------------------------------- backprop, as written
     def backprop_trace(self, X, y, l2=0.0, n=None) -> BackpropTrace:
-        """BP1-BP4 step by step, keeping every z, a, δ (validates its input)."""
+        """BP1-BP4 as Nielsen writes them (ch. 2), batched, keeping every z, a and δ.
+
+        Validates its input. Rows are examples, so BP2's ``(W^{l+1})^T δ^{l+1}`` is the row
+        form ``δ^{l+1} W^{l+1}`` and BP4's ``δ^l (a^{l-1})^T`` sums ``δ^l^T a^{l-1}`` over rows.
+        """
         X, Y = self._check_batch(X, y)
         n = check_l2(l2, n, len(X))
         m, L = len(X), len(self.weights)
+        # the forward pass: z^l = a^{l-1} W^l^T + b^l and a^l = σ(z^l), for l = 1 .. L
         a, z = [X], []
-        for W, b, act in self._layers():
+        for W, b, sigma in self._layers():
             z.append(a[-1] @ W.T + b)
-            a.append(act.forward(z[-1].copy()))
-        grad_a = self._cost.grad_a(a[-1], Y)
-        delta = [None] * L
-        delta[L - 1] = self._cost.delta(a[-1], Y, self._output)            # BP1
+            a.append(sigma.forward(z[-1].copy()))
+        delta = [None] * L   # delta[l - 1] is δ^l, each example's ∂C_x/∂z^l
+        # BP1: the output error, δ^L = ∇_a C ⊙ σ'(z^L)
+        delta[L - 1] = self._cost.delta(a[-1], Y, self._output)
+        # BP2: each hidden layer's error from the one above, δ^l = (δ^{l+1} W^{l+1}) ⊙ σ'(z^l)
         for l in range(L - 2, -1, -1):
-            delta[l] = self._hidden.backward(delta[l + 1] @ self.weights[l + 1], a[l + 1])  # BP2
-        grad_biases = [d.sum(axis=0) / m for d in delta]                      # BP3
-        grad_weights = [d.T @ a_prev / m + (l2 / n) * W                       # BP4 + L2
+            delta[l] = self._hidden.backward(delta[l + 1] @ self.weights[l + 1], a[l + 1])
+        # BP3: ∂C/∂b^l = 1/m Σ_x δ^l
+        grad_biases = [d.sum(axis=0) / m for d in delta]
+        # BP4: ∂C/∂W^l = 1/m Σ_x δ^l a^{l-1}^T, plus λ/n W^l from the L2 term
+        grad_weights = [d.T @ a_prev / m + (l2 / n) * W
                         for d, a_prev, W in zip(delta, a, self.weights)]
         fused = self._output.name == self._cost.fused_output
-        bp1 = "a - y" if fused else "grad_a C * sigma'(z)"
         return BackpropTrace(a=a, z=z, delta=delta, delta_rule=["BP2"] * (L - 1) + ["BP1"],
-                             bp1=bp1, grad_a=grad_a, grad_weights=grad_weights,
+                             bp1="a - y" if fused else "grad_a C * sigma'(z)",
+                             grad_a=self._cost.grad_a(a[-1], Y), grad_weights=grad_weights,
                              grad_biases=grad_biases,
                              cost=self._cost.fn(a[-1], Y) + self.penalty(l2, n))
 
     def backprop(self, X, y, l2=0.0, n=None):
-        """(grad_weights, grad_biases) of the cost, by BP1-BP4 (validates its input)."""
-        X, Y = self._check_batch(X, y)
-        grads = self.gradients(X, Y, l2, check_l2(l2, n, len(X)))
-        return grads[0::2], grads[1::2]
+        """(grad_weights, grad_biases) of the cost C, by BP1-BP4 (validates its input).
 
-    # ---------------------------------------------------------------- the hot path
-    def _buffers(self, m):
-        """Scratch for a batch of m rows: a^l, δ^l and Σ_rows δ^l per layer."""
-        if m not in self._scratch:
-            if len(self._scratch) >= 4:  # e.g. a full batch size and a last partial one
-                self._scratch.clear()
-            acts = [np.empty((m, k), dtype=self.dtype) for k in self.sizes[1:]]
-            deltas = [np.empty((m, k), dtype=self.dtype) for k in self.sizes[1:]]
-            sums = [np.empty(k, dtype=self.dtype) for k in self.sizes[1:]]
-            self._scratch[m] = (acts, deltas, sums)
-        return self._scratch[m]
-
-    def _backprop(self, X, Y, l2, n, want_cost, out, scale=1.0, keep=0.0):
-        m, L = X.shape[0], len(self.weights)
-        acts, deltas, sums = self._buffers(m)
-        a = X
-        for l, (W, b, act) in enumerate(self._layers()):          # forward, into the buffers
-            a = act.forward(self._weighted_input(a, W, b, acts[l]), out=acts[l])
-        self._last_output = a
-        cost = self._cost.fn(a, Y) + self.penalty(l2, n) if want_cost else None
-        delta = self._cost.delta(a, Y, self._output, out=deltas[L - 1])   # BP1
-        delta *= 1.0 / m                     # the cost's 1/m, carried through BP2 linearly
-        grads = [None] * (2 * L) if out is None else out
-        total = None      # Σ_rows δ^l, when BP2's σ' step below already summed it
-        for l in range(L - 1, -1, -1):
-            W, a_prev = self.weights[l], (acts[l - 1] if l else X)
-            if l:   # BP2's product first, with W^l as it is: BP4 may write into W^l itself
-                below = gemm(1.0, delta, W, 0.0, deltas[l - 1])
-            grads[2 * l] = self._bp4(delta, a_prev, W, l2 / n, grads[2 * l], scale, keep)
-            grads[2 * l + 1] = self._bp3(delta, grads[2 * l + 1], scale, keep, total)
-            if l:
-                delta = self._hidden.backward_sums(below, a_prev, sums[l - 1])     # BP2
-                total = sums[l - 1]
-        return cost, grads
-
-    def _bp4(self, delta, a_prev, W, decay, out, scale, keep):
-        """out ← scale·(δ^T a^{l-1} + λ/n W) + keep·out, the L2 term folded into β when out is W."""
-        if out is None:
-            out = np.empty_like(W)
-        if np.may_share_memory(out, W):   # a step in place: W ← (keep + scale·λ/n) W + scale·δ^T a
-            return gemm(scale, delta.T, a_prev, keep + scale * decay, out)
-        gemm(scale, delta.T, a_prev, keep, out)
-        if decay:
-            out += (scale * decay) * W
-        return out
-
-    @staticmethod
-    def _bp3(delta, out, scale, keep, total=None):
-        """out ← scale·Σ_rows δ + keep·out; ``total``: Σ_rows δ if summed already (scratch).
-
-        NOTE: a column sum, not a ones-vector GEMV: BLAS rounds columns differently, which
-        would break the exact symmetry of identical hidden units (zeros init).
-        """
-        if total is None:
-            if not keep and scale == 1.0:
-                return np.add.reduce(delta, axis=0, out=out)
-            total = np.add.reduce(delta, axis=0)
-        if out is None:
-            out = np.empty_like(total)
-        if not keep:
-            return np.multiply(total, scale, out=out)
-        total *= scale
-        if keep != 1.0:
-            out *= keep
-        out += total
-        return out
-
-    def gradients(self, X, Y, l2=0.0, n=None, out=None, scale=1.0, keep=0.0):
-        """[∂C/∂W^1, ∂C/∂b^1, ...] matching ``params``; X checked, Y encoded (no validation).
-
-        ``out``: optional list of arrays shaped like ``params`` (C-contiguous, same dtype) to
-        write the gradients into instead of allocating new ones (e.g. an optimiser's buffers).
-        With ``scale`` α and ``keep`` β it computes ``out_i ← α·∂C/∂θ_i + β·out_i`` instead,
-        inside BP4's matrix product (BLAS's α and β): ``out=net.params, scale=-η, keep=1``
-        *is* an SGD step, ``W ← (1 − ηλ/n)·W − η/m·Σ_x ∂C_x/∂W`` (Nielsen's eq. 93), with no
-        gradient array at all (``SGD.step_with`` passes the velocity for momentum).
-        The forward activations and δs live in scratch buffers kept per batch size, so one
-        network should not compute gradients in two threads at once.
+        The readable pass of :meth:`backprop_trace`; training runs the fused one,
+        :meth:`gradients`, which gives the same numbers up to rounding.
 
         >>> import numpy as np
         >>> net = Network([2, 2], cost="cross-entropy", init="zeros", dtype="float64")
-        >>> X, Y = np.array([[1.0, 2.0]]), np.array([[1.0, 0.0]])
-        >>> [g.tolist() for g in net.gradients(X, Y)]
-        [[[-0.5, -1.0], [0.5, 1.0]], [-0.5, 0.5]]
-        >>> _ = net.gradients(X, Y, out=net.params, scale=-0.1, keep=1.0)   # one step, η = 0.1
-        >>> net.weights[0].tolist(), net.biases[0].tolist()
-        ([[0.05, 0.1], [-0.05, -0.1]], [0.05, -0.05])
+        >>> grad_weights, grad_biases = net.backprop([[1.0, 2.0]], [0])   # δ = a - y
+        >>> grad_weights[0].tolist(), grad_biases[0].tolist()
+        ([[-0.5, -1.0], [0.5, 1.0]], [-0.5, 0.5])
         """
-        if out is None and keep:
-            raise InputError("gradients: keep= needs the arrays out= to keep")
-        n = X.shape[0] if n is None else n
-        return self._backprop(X, Y, l2, n, False, out, float(scale), float(keep))[1]
-
-    def value_and_grad(self, X, Y, l2=0.0, n=None):
-        """(cost, gradients) in one pass; X checked and Y encoded, as for :meth:`gradients`."""
-        return self._backprop(X, Y, l2, X.shape[0] if n is None else n, True, None)
+        trace = self.backprop_trace(X, y, l2, n)
+        return trace.grad_weights, trace.grad_biases
 
     # ---------------------------------------------------------------- unrolled parameters
     def to_vector(self):
-        """All parameters as one 1-d array in ``params`` order (the seeds' thetaVec).
+        """All parameters as one 1-d array in ``params`` order (ex4's unrolled thetaVec).
 
         >>> Network([2, 1], init="zeros").to_vector().shape
         (3,)

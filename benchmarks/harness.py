@@ -1,4 +1,5 @@
-"""``chainrule bench``: time chainrule against its peers on the issue's four workloads.
+"""The benchmark harness: time chainrule against its peers on four workloads (``chainrule bench``
+and ``benchmarks/run.py`` use it).
 
 Workloads (MNIST-shaped digits, float32, 2 threads; the first ``n`` digits of the real MNIST
 test set when ``shared/data/mnist`` is present, else seeded random digits of 10 classes):
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import gc
 import gzip
+import os
 import platform
 import statistics
 import time
@@ -29,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule import bench_peers
-from chainrule.bench_peers import Trainer, batches, one_hot
+import peers as bench_peers
+from peers import Trainer, batches, one_hot
 from chainrule.errors import InputError
 
 
@@ -71,7 +73,8 @@ GOALS = {"N1": {"pytorch": 0.25}, "N2": {"pytorch": 0.70},
          "N3": {"pytorch": 1.00, "floor": 1.15}, "N2g": {"pytorch": 1.00}}
 """Workload -> {peer: the largest chainrule/peer time ratio the issue accepts}."""
 
-DATA_ROOT = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist"
+DATA_ROOT = Path(os.environ.get("CHAINRULE_BENCH_DATA") or
+                 Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist")
 
 
 def initial_params(workload: Workload, seed: int = 0) -> list:
@@ -201,8 +204,8 @@ def chainrule_generic(workload, params, X, y, seed) -> Trainer:
 
 
 def _adam(workload, params):
-    """``chainrule.optim.Adam`` stepping the arrays in place."""
-    from chainrule import optim
+    """``chainrule.training.optim.Adam`` stepping the arrays in place."""
+    from chainrule.training import optim
 
     optimizer = optim.Adam(lr=workload.lr)
     return lambda grads: optimizer.step(params, list(grads))
@@ -297,7 +300,7 @@ def run_benchmarks(workloads=None, peers=True, repeats: int = 5, n: int = 10000,
     import scipy.linalg.blas  # noqa: F401
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from chainrule import kernels
+    from chainrule._fast import kernels
 
     names, peer_names = _workload_names(workloads), _peer_names(peers)
     if repeats < 1 or n < 1:

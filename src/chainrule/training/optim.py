@@ -17,7 +17,7 @@ True
 
 ``state_dict()`` / ``load_state_dict()`` carry everything a resumed run needs (NumPy arrays and
 JSON-able numbers), so training resumed from a checkpoint continues bit for bit. The
-learning-rate schedules of :mod:`chainrule.schedules` are re-exported here
+learning-rate schedules of :mod:`chainrule.training.schedules` are re-exported here
 (``cr.optim.SGD(lr=3.0, schedule=cr.optim.ReduceOnPlateau(patience=10))``).
 """
 
@@ -27,11 +27,11 @@ import math
 
 import numpy as np
 
-from chainrule import kernels
-from chainrule.blas import axpy
+from chainrule._fast import kernels
+from chainrule._fast.blas import axpy
 from chainrule.errors import InputError
-from chainrule.flat import as_one, flat_zeros_like
-from chainrule.schedules import Cosine, ReduceOnPlateau, StepDecay, schedule_from_config
+from chainrule._fast.flat import as_one, flat_zeros_like
+from chainrule.training.schedules import Cosine, ReduceOnPlateau, StepDecay, schedule_from_config
 
 __all__ = ["CG", "LBFGS", "OPTIMIZERS", "SGD", "Adam", "Cosine", "Optimizer", "ReduceOnPlateau",
            "StepDecay", "optimizer_from_config"]
@@ -101,7 +101,7 @@ class Optimizer:
         self.base_lr = _number(lr, "lr")
         self.lr = self.base_lr
         if schedule is not None and not callable(schedule):
-            raise InputError(f"schedule: expected a schedule from chainrule.schedules, got "
+            raise InputError(f"schedule: expected a schedule from chainrule.training.schedules, got "
                              f"{schedule!r}")
         self.schedule = schedule
         self._buffers = None  # per-parameter arrays, made on the first step
@@ -446,3 +446,14 @@ def optimizer_from_config(config):
     except TypeError:
         raise InputError(f"optimizer {config['name']!r}: unexpected settings "
                          f"{sorted(kwargs)}") from None
+
+
+def gradient_buffers(params):
+    """Zero arrays shaped like ``params``, views of one flat vector, for a model's gradients:
+    an optimiser's update over them then runs on that vector whole.
+
+    >>> import numpy as np
+    >>> [g.shape for g in gradient_buffers([np.ones((2, 3)), np.ones(2)])]
+    [(2, 3), (2,)]
+    """
+    return flat_zeros_like(params)

@@ -240,7 +240,7 @@ def main(argv=None) -> int:
         if args.command is None:
             build_parser().print_help()
             return 2
-        from chainrule import commands
+        from chainrule.cli import commands
 
         return getattr(commands, args.command)(args)
     except (InputError, RunFailed, OSError, MemoryError) as error:

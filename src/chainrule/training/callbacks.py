@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from chainrule.errors import InputError
-from chainrule.schedules import check_monitor, improved
+from chainrule.training.schedules import check_monitor, improved
 
 FIELDS = ("epoch", "train_cost", "train_accuracy", "val_cost", "val_accuracy", "lr", "time")
 
@@ -104,7 +104,7 @@ class History:
 
 @dataclass
 class TrainingState:
-    """Everything needed to continue a run exactly: what ``cr.nn.load_checkpoint`` returns.
+    """Everything needed to continue a run exactly: what ``cr.training.load_checkpoint`` returns.
 
     ``epoch`` epochs are done; ``optimizer`` carries its restored state; ``rng_state`` is the
     shuffling Generator's ``bit_generator.state``; ``early_stopping`` the

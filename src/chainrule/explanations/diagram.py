@@ -1,7 +1,7 @@
 """Computational graphs as in the seeds: nodes carry values, edges carry local derivatives.
 
 :func:`trace` records any engine computation as a :class:`Graph`; :func:`graph_report` does
-it for an expression typed by a user (parsed by :mod:`chainrule.expr`, never ``eval``). A
+it for an expression typed by a user (parsed by :mod:`chainrule.explanations.expr`, never ``eval``). A
 graph of scalars can then be differentiated three ways, each written out step by step:
 
 - ``reverse``: d out/d node for every node in one backward pass (backpropagation: each node
@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainrule import diagram_render
-from chainrule.diagram_render import _fmt
+from chainrule.explanations import render as diagram_render
+from chainrule.explanations.render import _fmt
 from chainrule.errors import InputError, RunFailed
 
 MODES = ("reverse", "forward", "paths")
@@ -307,8 +307,8 @@ def trace(f, *inputs, names=None) -> Graph:
       z = y + 1  = 10  (output)
     """
     import chainrule as cr
-    from chainrule.graph import local_derivatives, toposort
-    from chainrule.tensor import Tensor
+    from chainrule.engine.graph import local_derivatives, toposort
+    from chainrule.engine.tensor import Tensor
 
     if names is None:
         try:
@@ -366,7 +366,8 @@ def graph_report(expression: str, at: dict, mode="reverse", wrt=None, fmt="text"
       "b": 3.0
      },...
     """
-    from chainrule import expr, ops
+    from chainrule.engine import ops
+    from chainrule.explanations import expr
 
     if mode not in MODES:
         raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")

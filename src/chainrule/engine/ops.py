@@ -1,14 +1,16 @@
-"""THE primitive table: one row per op, its forward, VJP and JVP side by side.
+"""THE primitive table: one row per op, elementwise ops and reductions.
 
-Each row is a ``Primitive(name, forward, vjp, jvp)``. ``forward`` works on NumPy arrays.
-``vjp`` holds one rule per argument, ``rule(g, out, *args, **params)``: the cotangent ``g`` of
-the output pulled back to that argument (reverse mode, BP2's ``δ^l = (δ^{l+1} W) ⊙ σ'(z)`` is
-``matmul`` then ``mul``). ``jvp`` holds one rule per argument, ``rule(t, out, *args, **params)``:
-the tangent ``t`` of that argument pushed forward to the output (forward mode). Rules are
-written with these very ops, so they can be differentiated again (``hessian``, ``grad(grad)``).
-
-Rules may return a result with the broadcast shape of the op; graph.py un-broadcasts cotangents
-(``sum_to``) and broadcasts tangents (``broadcast_to``), each in one place.
+An elementwise op has a diagonal Jacobian, so its reverse-mode rule (pull the output's
+cotangent ``g`` back to an argument) and its forward-mode rule (push an argument's tangent
+``t`` to the output) are one and the same product with the partial derivative: ``g ⊙ ∂out/∂x``
+and ``t ⊙ ∂out/∂x``. Those rows give the partials once, ``partial(out, *args, **params)``, and
+:func:`elementwise` builds both rules from them (JAX's ``defjvp`` with ``defvjp``, autograd's
+``def_linear`` for the linear ones, whose partial is a constant: ``ONE`` or ``MINUS_ONE``).
+Reductions and softmax write the pair apart, since there the two rules differ (a reduction's
+vjp broadcasts back, its jvp reduces). BP2's ``δ^l = (δ^{l+1} W) ⊙ σ'(z)`` is ``matmul`` then
+``mul``. Rules are written with these very ops, so they can be differentiated again
+(``hessian``, ``grad(grad)``). Rules may return a result with the broadcast shape of the op;
+graph.py un-broadcasts cotangents (``sum_to``) and broadcasts tangents (``broadcast_to``).
 Shape ops (reshape, getitem, matmul, ...) are rows of the same table, in ``ops_shape.py``.
 
 >>> import chainrule as cr
@@ -23,38 +25,21 @@ import math
 
 import numpy as np
 
-from chainrule.graph import _EMPTY, MissingJvpRule, _dtype, _shape, apply
-from chainrule.tensor import Tensor
-
-
-class Primitive:
-    """One row of the table. ``vjp``/``jvp``: a tuple with one rule per argument, or, for ops
-    with any number of arguments, ``vjp(i) -> rule`` and ``jvp(tangents, out, *args)``.
-    ``verb`` completes the error for operands that do not fit: "shapes ... do not <verb>"."""
-
-    __slots__ = ("name", "forward", "vjp", "jvp", "verb")
-
-    def __init__(self, name, forward, vjp, jvp=None, verb="broadcast"):
-        self.name, self.forward, self.vjp, self.jvp, self.verb = name, forward, vjp, jvp, verb
-
-    def vjp_rule(self, i):
-        return self.vjp[i] if type(self.vjp) is tuple else self.vjp(i)
-
-    def __call__(self, *args, **params):
-        return apply(self, args, params or _EMPTY)
-
-    def __repr__(self):
-        return f"<primitive {self.name}>"
+from chainrule.engine.graph import (
+    _EMPTY,
+    MissingJvpRule,
+    Primitive,
+    _dtype,
+    _shape,
+    apply,
+    broadcast_to,
+    sum_to,
+)
+from chainrule.engine.ops_shape import reshape
+from chainrule.engine.tensor import raw
 
 
 # -- small helpers used by the rules -------------------------------------------------------------
-def _raw(x):
-    """The plain array inside ``x``: for locally constant factors (masks, signs, weights)."""
-    while type(x) is Tensor:
-        x = x.value
-    return x
-
-
 def _keepdims_shape(shape, axis):
     if axis is None:
         return (1,) * len(shape)
@@ -71,13 +56,13 @@ def _unreduce(g, x, axis, keepdims):
 
 def _tie_weights(x, y, dtype):
     """d max(x, y)/dx: 1 where x > y, 0 where x < y, and 1/2 at ties (the two share)."""
-    x, y = _raw(x), _raw(y)
+    x, y = raw(x), raw(y)
     return np.where(x > y, 1.0, np.where(x == y, 0.5, 0.0)).astype(dtype)
 
 
 def _max_weights(x, out, axis, keepdims):
     """d max(x)/dx: 1 at the maximum; ties split it evenly (k maxima get 1/k each)."""
-    x, m = _raw(x), _raw(out)
+    x, m = raw(x), raw(out)
     if not keepdims:
         m = np.reshape(m, _keepdims_shape(x.shape, axis))
     mask = x == m
@@ -88,7 +73,7 @@ def _safe_log(x):
     """log x where x > 0, else 0 (d x**y / dy = x**y ln x, taken as 0 where x <= 0)."""
     if isinstance(x, int | float):  # a Python number stays one (keeps float32 float32)
         return math.log(x) if x > 0 else 0.0
-    return log(where(_raw(x) > 0, x, 1.0))
+    return log(where(raw(x) > 0, x, 1.0))
 
 
 def _sigmoid(x):
@@ -110,66 +95,67 @@ def _leaky(x, slope):
 
 
 def _mask(x, lo, hi):
-    x = _raw(x)
+    x = raw(x)
     return (x >= lo) & (x <= hi)
 
 
-# -- THE TABLE (elementwise and reductions; shape ops continue in ops_shape.py) ------------------
-# (g: output cotangent, t: input tangent, out: output value; x, y: the op's arguments)
-ADD = Primitive("add", np.add,
-    vjp=(lambda g, out, x, y: g,             lambda g, out, x, y: g),
-    jvp=(lambda t, out, x, y: t,             lambda t, out, x, y: t))
-SUB = Primitive("sub", np.subtract,
-    vjp=(lambda g, out, x, y: g,             lambda g, out, x, y: -g),
-    jvp=(lambda t, out, x, y: t,             lambda t, out, x, y: -t))
-MUL = Primitive("mul", np.multiply,
-    vjp=(lambda g, out, x, y: g * y,         lambda g, out, x, y: g * x),
-    jvp=(lambda t, out, x, y: t * y,         lambda t, out, x, y: x * t))
-DIV = Primitive("div", np.true_divide,
-    vjp=(lambda g, out, x, y: g / y,         lambda g, out, x, y: -g * out / y),
-    jvp=(lambda t, out, x, y: t / y,         lambda t, out, x, y: -t * out / y))
-POW = Primitive("pow", np.power,
-    vjp=(lambda g, out, x, y: g * y * x ** (y - 1), lambda g, out, x, y: g * out * _safe_log(x)),
-    jvp=(lambda t, out, x, y: t * y * x ** (y - 1), lambda t, out, x, y: t * out * _safe_log(x)))
-MAXIMUM = Primitive("maximum", np.maximum,
-    vjp=(lambda g, out, x, y: g * _tie_weights(x, y, _dtype(out)),
-         lambda g, out, x, y: g * _tie_weights(y, x, _dtype(out))),
-    jvp=(lambda t, out, x, y: t * _tie_weights(x, y, _dtype(out)),
-         lambda t, out, x, y: t * _tie_weights(y, x, _dtype(out))))
-MINIMUM = Primitive("minimum", np.minimum,
-    vjp=(lambda g, out, x, y: g * _tie_weights(y, x, _dtype(out)),
-         lambda g, out, x, y: g * _tie_weights(x, y, _dtype(out))),
-    jvp=(lambda t, out, x, y: t * _tie_weights(y, x, _dtype(out)),
-         lambda t, out, x, y: t * _tie_weights(x, y, _dtype(out))))
-WHERE = Primitive("where", np.where,  # the condition (argument 0) is not differentiable
+# -- building a row from its partial derivatives -------------------------------------------------
+ONE, MINUS_ONE = "1", "-1"  # constant partials: the rule passes g (or -g) on without a product
+
+
+def _times(partial):
+    """The rule ``g ↦ g ⊙ partial(out, *args)``, for a cotangent and a tangent alike."""
+    if partial is ONE:
+        return lambda g, out, *args, **params: g
+    if partial is MINUS_ONE:
+        return lambda g, out, *args, **params: -g
+    return lambda g, out, *args, **params: g * partial(out, *args, **params)
+
+
+def elementwise(name, forward, partials):
+    """A row for an elementwise op from ∂out/∂(each argument): both modes' rules in one."""
+    rules = tuple(_times(p) for p in partials)
+    return Primitive(name, forward, vjp=rules, jvp=rules)
+
+
+# -- THE TABLE (elementwise and reductions; shape ops are in ops_shape.py) ------------------------
+# elementwise rows: (out, x, y) -> ∂out/∂x, ∂out/∂y
+ADD = elementwise("add", np.add, (ONE, ONE))
+SUB = elementwise("sub", np.subtract, (ONE, MINUS_ONE))
+MUL = elementwise("mul", np.multiply, (lambda out, x, y: y, lambda out, x, y: x))
+DIV = elementwise("div", np.true_divide, (lambda out, x, y: 1 / y, lambda out, x, y: -out / y))
+POW = elementwise("pow", np.power, (lambda out, x, y: y * x ** (y - 1),
+                                    lambda out, x, y: out * _safe_log(x)))
+MAXIMUM = elementwise("maximum", np.maximum, (lambda out, x, y: _tie_weights(x, y, _dtype(out)),
+                                              lambda out, x, y: _tie_weights(y, x, _dtype(out))))
+MINIMUM = elementwise("minimum", np.minimum, (lambda out, x, y: _tie_weights(y, x, _dtype(out)),
+                                              lambda out, x, y: _tie_weights(x, y, _dtype(out))))
+NEG = elementwise("neg", np.negative, (MINUS_ONE,))
+EXP = elementwise("exp", np.exp, (lambda out, x: out,))
+LOG = elementwise("log", np.log, (lambda out, x: 1 / x,))
+SQRT = elementwise("sqrt", np.sqrt, (lambda out, x: 0.5 / out,))
+SIN = elementwise("sin", np.sin, (lambda out, x: cos(x),))
+COS = elementwise("cos", np.cos, (lambda out, x: -sin(x),))
+ABS = elementwise("abs", np.abs, (lambda out, x: np.sign(raw(x)),))  # sign x, 0 at x = 0
+TANH = elementwise("tanh", np.tanh, (lambda out, x: 1 - out * out,))
+# NOTE: sigmoid is fused (not 1 / (1 + exp(-x))) so that its derivative is read off the
+# output, σ' = σ(1 - σ) (Nielsen, ch. 2), and exp(-x) never overflows for very negative x.
+SIGMOID = elementwise("sigmoid", _sigmoid, (lambda out, x: out * (1 - out),))
+RELU = elementwise("relu", lambda x: np.maximum(x, 0),  # derivative taken as 0 at x = 0
+                   (lambda out, x: raw(x) > 0,))
+LEAKY_RELU = elementwise("leaky_relu", _leaky,
+                         (lambda out, x, slope: np.where(raw(x) > 0, 1.0, slope).astype(
+                             _dtype(out)),))
+# clip: the gradient passes where lo <= x <= hi (ends included), 0 outside
+CLIP = elementwise("clip", lambda x, lo, hi: np.clip(x, lo, hi),
+                   (lambda out, x, lo, hi: _mask(x, lo, hi),))
+# where selects rather than multiplies (an inf cotangent of the branch not taken must not
+# become inf · 0 = nan), so its rules are written out; the condition is not differentiable
+WHERE = Primitive("where", np.where,
     vjp=(None, lambda g, out, c, x, y: where(c, g, 0), lambda g, out, c, x, y: where(c, 0, g)),
     jvp=(None, lambda t, out, c, x, y: where(c, t, 0), lambda t, out, c, x, y: where(c, 0, t)))
-NEG = Primitive("neg", np.negative, vjp=(lambda g, out, x: -g,), jvp=(lambda t, out, x: -t,))
-EXP = Primitive("exp", np.exp, vjp=(lambda g, out, x: g * out,), jvp=(lambda t, out, x: t * out,))
-LOG = Primitive("log", np.log, vjp=(lambda g, out, x: g / x,), jvp=(lambda t, out, x: t / x,))
-SQRT = Primitive("sqrt", np.sqrt,
-    vjp=(lambda g, out, x: g * 0.5 / out,),  jvp=(lambda t, out, x: t * 0.5 / out,))
-SIN = Primitive("sin", np.sin,
-    vjp=(lambda g, out, x: g * cos(x),),     jvp=(lambda t, out, x: t * cos(x),))
-COS = Primitive("cos", np.cos,
-    vjp=(lambda g, out, x: -g * sin(x),),    jvp=(lambda t, out, x: -t * sin(x),))
-ABS = Primitive("abs", np.abs,  # d|x|/dx = sign(x), taken as 0 at x = 0
-    vjp=(lambda g, out, x: g * np.sign(_raw(x)),), jvp=(lambda t, out, x: t * np.sign(_raw(x)),))
-TANH = Primitive("tanh", np.tanh,
-    vjp=(lambda g, out, x: g * (1 - out * out),), jvp=(lambda t, out, x: t * (1 - out * out),))
-# NOTE: sigmoid is fused (not 1 / (1 + exp(-x))) so that its derivative is read off the
-# output, σ' = σ(1 - σ) as in the seeds, and exp(-x) never overflows for very negative x.
-SIGMOID = Primitive("sigmoid", _sigmoid,
-    vjp=(lambda g, out, x: g * out * (1 - out),), jvp=(lambda t, out, x: t * out * (1 - out),))
-RELU = Primitive("relu", lambda x: np.maximum(x, 0),  # derivative taken as 0 at x = 0
-    vjp=(lambda g, out, x: g * (_raw(x) > 0),), jvp=(lambda t, out, x: t * (_raw(x) > 0),))
-LEAKY_RELU = Primitive("leaky_relu", _leaky,
-    vjp=(lambda g, out, x, slope: where(_raw(x) > 0, g, g * slope),),
-    jvp=(lambda t, out, x, slope: where(_raw(x) > 0, t, t * slope),))
-# clip: the gradient passes where lo <= x <= hi (ends included), 0 outside
-CLIP = Primitive("clip", lambda x, lo, hi: np.clip(x, lo, hi),
-    vjp=(lambda g, out, x, lo, hi: g * _mask(x, lo, hi),),
-    jvp=(lambda t, out, x, lo, hi: t * _mask(x, lo, hi),))
+
+# reductions and softmax: (g: output cotangent, t: input tangent), the two rules differ
 SUM = Primitive("sum", np.sum,
     vjp=(lambda g, out, x, axis, keepdims: _unreduce(g, x, axis, keepdims),),
     jvp=(lambda t, out, x, axis, keepdims: sum(t, axis, keepdims),))
@@ -352,7 +338,7 @@ def where(condition, x, y):
     >>> where(np.array([True, False]), 1.0, np.array([5.0, 6.0]))
     array([1., 6.])
     """
-    return apply(WHERE, (np.asarray(_raw(condition), dtype=bool), x, y), _EMPTY)
+    return apply(WHERE, (np.asarray(raw(condition), dtype=bool), x, y), _EMPTY)
 
 
 def clip(x, lo, hi):
@@ -360,7 +346,7 @@ def clip(x, lo, hi):
     >>> clip(np.array([-2.0, 0.5, 2.0]), -1.0, 1.0)
     array([-1. ,  0.5,  1. ])
     """
-    return apply(CLIP, (x,), {"lo": _raw(lo), "hi": _raw(hi)})
+    return apply(CLIP, (x,), {"lo": raw(lo), "hi": raw(hi)})
 
 
 def sum(x, axis=None, keepdims=False):
@@ -402,23 +388,3 @@ def log_softmax(x, axis=-1):
     array([-0.69314718, -0.69314718])
     """
     return apply(LOG_SOFTMAX, (x,), {"axis": axis})
-
-
-from chainrule.ops_shape import (  # noqa: E402  (shape rows use the helpers above)
-    broadcast_to,
-    concatenate,
-    getitem,
-    matmul,
-    primitive,
-    reshape,
-    stack,
-    sum_to,
-    transpose,
-)
-
-__all__ = [
-    "MissingJvpRule", "Primitive", "abs", "add", "apply", "broadcast_to", "clip", "concatenate",
-    "cos", "div", "exp", "getitem", "leaky_relu", "log", "log_softmax", "matmul", "max",
-    "maximum", "mean", "minimum", "mul", "neg", "pow", "primitive", "relu", "reshape", "sigmoid",
-    "sin", "softmax", "sqrt", "stack", "sub", "sum", "sum_to", "tanh", "transpose", "where",
-]

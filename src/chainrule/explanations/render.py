@@ -1,9 +1,9 @@
-"""Drawing a :class:`~chainrule.diagram.Graph`: aligned text, Graphviz DOT and SVG.
+"""Drawing a :class:`~chainrule.explanations.diagram.Graph`: aligned text, Graphviz DOT and SVG.
 
 The text form writes each mode's computation step by step, the seeds' way; DOT puts the
 inputs at the bottom as the seeds' figures do; SVG is DOT drawn by Graphviz when installed.
 
->>> from chainrule.diagram import trace
+>>> from chainrule.explanations.diagram import trace
 >>> print(to_text(trace(lambda a: a * 2, 3.0)).splitlines()[0])
 nodes (forward pass, inputs first):
 """
@@ -108,7 +108,7 @@ def to_text(graph, mode="reverse", wrt=None) -> str:
 def to_dot(graph, mode="reverse", wrt=None) -> str:
     """Graphviz DOT, inputs at the bottom as in the seeds' figures.
 
-    >>> from chainrule.diagram import trace
+    >>> from chainrule.explanations.diagram import trace
     >>> print(to_dot(trace(lambda a: a * 2, 3.0)).splitlines()[-2])
       "a" -> "b" [label="∂b/∂a = 2"];
     """

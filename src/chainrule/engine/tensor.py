@@ -1,4 +1,9 @@
-"""Tensor: a value in a computational graph. No calculus lives here (see ops.py, graph.py).
+"""Tensor: a value in a computational graph. No calculus lives here.
+
+The first file of the engine: it imports nothing of chainrule but its errors. The graph
+(graph.py) runs primitives on tensors; the operators ``+ - * / ** @``, indexing and methods
+such as ``.sum()`` and ``.backward()`` are attached in methods.py, once the ops exist (as HIPS
+autograd gives its ArrayBox its operators in numpy_boxes.py).
 
 A ``Tensor`` wraps a NumPy array. A tensor made with ``requires_grad=True`` is a leaf of the
 user's graph: operations on it are recorded, and ``y.backward()`` fills ``leaf.grad``.
@@ -118,64 +123,6 @@ class Tensor:
 
     __hash__ = object.__hash__  # identity: comparisons below return arrays, not bools
 
-    # -- reverse mode ----------------------------------------------------------------------
-    def backward(self, cotangent=None):
-        """Reverse mode from this node: add d(self)/d(leaf) into ``leaf.grad`` for every leaf.
-
-        Like PyTorch, leaf gradients accumulate over calls (set ``leaf.grad = None`` to reset);
-        intermediate nodes keep nothing, so nothing leaks from one call into the next.
-        """
-        _graph.backward(self, cotangent)
-
-    # -- operators (each is one primitive of ops.py) -----------------------------------------
-    def __add__(self, other):
-        return _ops.add(self, other)
-
-    def __radd__(self, other):
-        return _ops.add(other, self)
-
-    def __sub__(self, other):
-        return _ops.sub(self, other)
-
-    def __rsub__(self, other):
-        return _ops.sub(other, self)
-
-    def __mul__(self, other):
-        return _ops.mul(self, other)
-
-    def __rmul__(self, other):
-        return _ops.mul(other, self)
-
-    def __truediv__(self, other):
-        return _ops.div(self, other)
-
-    def __rtruediv__(self, other):
-        return _ops.div(other, self)
-
-    def __pow__(self, other):
-        return _ops.pow(self, other)
-
-    def __rpow__(self, other):
-        return _ops.pow(other, self)
-
-    def __matmul__(self, other):
-        return _ops.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _ops.matmul(other, self)
-
-    def __neg__(self):
-        return _ops.neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return _ops.abs(self)
-
-    def __getitem__(self, index):
-        return _ops.getitem(self, index)
-
     # comparisons are not differentiable: they answer with plain boolean arrays
     def __lt__(self, other):
         return self.numpy() < _plain(other)
@@ -194,32 +141,6 @@ class Tensor:
 
     def __ne__(self, other):
         return self.numpy() != _plain(other)
-
-    # -- methods ---------------------------------------------------------------------------
-    @property
-    def T(self):
-        return _ops.transpose(self)
-
-    def sum(self, axis=None, keepdims=False):
-        return _ops.sum(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return _ops.mean(self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return _ops.max(self, axis=axis, keepdims=keepdims)
-
-    def reshape(self, *shape):
-        return _ops.reshape(self, shape[0] if len(shape) == 1 else shape)
-
-    def transpose(self, *axes):
-        return _ops.transpose(self, (axes[0] if len(axes) == 1 else axes) if axes else None)
-
-    def exp(self):
-        return _ops.exp(self)
-
-    def log(self):
-        return _ops.log(self)
 
 
 def tensor(data, requires_grad=False):
@@ -241,10 +162,13 @@ def _from_python(data):
                          f"{e}") from None
 
 
+def raw(x):
+    """The plain array inside ``x`` (through every level of boxing): for locally constant
+    factors in the rules (masks, signs, weights)."""
+    while type(x) is Tensor:
+        x = x.value
+    return x
+
+
 def _plain(x):
     return x.numpy() if isinstance(x, Tensor) else x
-
-
-# ops.py and graph.py build on Tensor, so they are imported after it is defined.
-from chainrule import graph as _graph  # noqa: E402
-from chainrule import ops as _ops  # noqa: E402

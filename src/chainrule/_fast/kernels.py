@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 try:
-    from chainrule import _kernels
+    from chainrule._fast import _kernels
 except ImportError:   # built without a C compiler: the NumPy versions below
     _kernels = None
 

@@ -1,15 +1,19 @@
-"""The graph: the forward pass (``apply``), topological order, the backward pass, ``no_grad``.
+"""The graph: primitives, the forward pass (``apply``), topological order, the backward pass,
+``no_grad``, and un-broadcasting (``sum_to``, ``broadcast_to``).
 
-``apply(prim, args, params)`` runs one primitive of the table (ops.py) on tensors: it computes
-the value, and records a node (reverse mode) or pushes the tangent along (forward mode).
+A :class:`Primitive` is one row of the table (ops.py, ops_shape.py): its forward function and
+its rules. ``apply(prim, args, params)`` runs it on tensors: it computes the value, and records
+a node (reverse mode) or pushes the tangent along (forward mode). Broadcasting is undone in one
+place, the backward pass (``sum_to``), and done in one, the forward-mode push
+(``broadcast_to``); the two are rows of the table defined here, each the other's transpose.
 
 A node is a ``Tensor`` made by a primitive. For the graph drawer and for readers:
 
 - ``node.parents``: the tensors it was computed from (its incoming edges), ``node.op``: the
   primitive's name ("add", "mul", "exp", ...; None for a leaf), ``node.numpy()``: its value;
 - ``toposort(output)``: every node ``output`` depends on, inputs first, ``output`` last;
-- ``local_derivatives(node)``: ∂node/∂parent for each parent (scalar nodes), the numbers the
-  seeds write on the edges of a computational graph.
+- ``local_derivatives(node)``: ∂node/∂parent for each parent (scalar nodes), the numbers
+  written on the edges of a computational graph (colah, "Calculus on Computational Graphs").
 
 The backward pass walks the nodes in reverse topological order. Each node's cotangent
 (∂output/∂node) is complete once every node that uses it has been visited; it is pulled back
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule.engine.tensor import Tensor, raw
 from chainrule.errors import InputError
 
 
@@ -70,6 +75,30 @@ class no_grad:
 _EMPTY: dict = {}  # shared "no parameters" (never mutated)
 _new = object.__new__
 _AxisError = getattr(np, "exceptions", np).AxisError  # np.exceptions is NumPy >= 1.25
+
+
+class Primitive:
+    """One row of the table: ``forward`` on NumPy arrays and the rules of both modes.
+
+    ``vjp``/``jvp``: a tuple with one rule per argument, ``rule(g, out, *args, **params)`` and
+    ``rule(t, out, *args, **params)``, or, for ops with any number of arguments,
+    ``vjp(i) -> rule`` and ``jvp(tangents, out, *args)``. ``verb`` completes the error for
+    operands that do not fit: "shapes ... do not <verb>".
+    """
+
+    __slots__ = ("name", "forward", "vjp", "jvp", "verb")
+
+    def __init__(self, name, forward, vjp, jvp=None, verb="broadcast"):
+        self.name, self.forward, self.vjp, self.jvp, self.verb = name, forward, vjp, jvp, verb
+
+    def vjp_rule(self, i):
+        return self.vjp[i] if type(self.vjp) is tuple else self.vjp(i)
+
+    def __call__(self, *args, **params):
+        return apply(self, args, params or _EMPTY)
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
 
 
 class MissingJvpRule(InputError):
@@ -164,7 +193,7 @@ def _push_tangent(prim, args, unboxed, out, params, level):
                     else np.zeros(_shape(u), _dtype(u)) for a, u in zip(args, unboxed)]
         tangent = jvp(tangents, out, *unboxed, **params)
     if _shape(tangent) != _shape(out):  # an input broadcast by the op: its tangent is too
-        tangent = _ops.broadcast_to(tangent, _shape(out))
+        tangent = broadcast_to(tangent, _shape(out))
     return tangent
 
 
@@ -224,7 +253,7 @@ def backward_pass(output, cotangent):
             g_parent = rule(g, out, *args, **params)
             shape = args[i].shape
             if g_parent.shape != shape:  # the op broadcast this parent: undo it (sum_to)
-                g_parent = _ops.sum_to(g_parent, shape)
+                g_parent = sum_to(g_parent, shape)
             key = id(parent)
             held = grads.get(key)
             grads[key] = g_parent if held is None else held + g_parent  # fan-out adds up
@@ -274,7 +303,8 @@ def writable(g, handed_out=None):
 def local_derivatives(node):
     """∂node/∂parent for each of ``node.parents``, from the primitive's own vjp rule.
 
-    Node and parents must be scalars (size 1): these are the labels on the seeds' edges.
+    Node and parents must be scalars (size 1): these are the labels on a computational
+    graph's edges in colah's "Calculus on Computational Graphs".
     """
     if type(node) is not Tensor:
         raise InputError(f"local_derivatives: expected a Tensor, got {type(node).__name__}")
@@ -289,10 +319,42 @@ def local_derivatives(node):
     for i, parent in enumerate(node.inputs):
         if type(parent) is Tensor and parent.level == level:
             d = node.prim.vjp_rule(i)(one, node.value, *args, **node.params)
-            result.append(np.asarray(_ops._raw(_ops.sum_to(d, args[i].shape))))
+            result.append(np.asarray(raw(sum_to(d, args[i].shape))))
     return tuple(result)
 
 
-# Imported last: tensor.py and ops.py build on the names above (any import order works).
-from chainrule import ops as _ops  # noqa: E402
-from chainrule.tensor import Tensor  # noqa: E402
+# -- un-broadcasting: two rows of the table, each the other's transpose -------------------------
+def _sum_to_forward(x, shape):
+    """Sum ``x`` over the axes that broadcasting added or stretched, giving ``shape``."""
+    x_shape = np.shape(x)
+    if x_shape == shape:
+        return x
+    lead = len(x_shape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x_shape[lead + i] != 1)
+    return np.reshape(np.sum(x, axis=axes, keepdims=True), shape) if axes else np.reshape(x, shape)
+
+
+SUM_TO = Primitive("sum_to", _sum_to_forward,
+    vjp=(lambda g, out, x, shape: broadcast_to(g, _shape(x)),),
+    jvp=(lambda t, out, x, shape: sum_to(t, shape),))
+BROADCAST_TO = Primitive("broadcast_to", np.broadcast_to,
+    vjp=(lambda g, out, x, shape: sum_to(g, _shape(x)),),
+    jvp=(lambda t, out, x, shape: broadcast_to(t, shape),))
+
+
+def sum_to(x, shape):
+    """Sum ``x`` down to ``shape``: undoes broadcasting (the backward pass's one place for it).
+    >>> sum_to(np.ones((3, 2)), (2,))
+    array([3., 3.])
+    """
+    return apply(SUM_TO, (x,), {"shape": tuple(shape)})
+
+
+def broadcast_to(x, shape):
+    """``x`` repeated to ``shape`` (NumPy broadcasting); the transpose of ``sum_to``.
+    >>> broadcast_to(np.array([1.0, 2.0]), (2, 2))
+    array([[1., 2.],
+           [1., 2.]])
+    """
+    return apply(BROADCAST_TO, (x,), {"shape": tuple(shape)})

@@ -2,10 +2,10 @@
 
 Each epoch shuffles the training set with one seeded permutation, walks it in mini-batches of
 ``batch_size`` rows, asks the model for ∂C/∂w on each batch (``model.gradients``, BP1-BP4 for a
-:class:`~chainrule.nn.Network`) and lets the optimiser update the parameters in place — the
-seeds' "for each mini-batch: w → w − η/m Σ_x ∇C_x". After each epoch the training cost and
+:class:`~chainrule.nn.Network`) and lets the optimiser update the parameters in place — Nielsen's
+"for each mini-batch: w → w − η/m Σ_x ∇C_x" (ch. 1, eq. 20). After each epoch the training cost and
 accuracy (running means over the epoch's mini-batches, as Keras reports them) and the exact
-validation cost and accuracy go into the :class:`~chainrule.callbacks.History`, a NaN/inf cost
+validation cost and accuracy go into the :class:`~chainrule.training.callbacks.History`, a NaN/inf cost
 or weight stops the run, callbacks run and the checkpoint file is rewritten atomically.
 
 >>> import numpy as np, chainrule as cr
@@ -30,11 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule.callbacks import EarlyStopping, History, ProgressPrinter, TrainingState
 from chainrule.errors import InputError, RunFailed
-from chainrule.flat import flat_zeros_like
+from chainrule.training.callbacks import EarlyStopping, History, ProgressPrinter, TrainingState
+from chainrule.training.optim import gradient_buffers
 
-__all__ = ["EarlyStopping", "History", "ProgressPrinter", "TrainingState", "train"]
+__all__ = ["train"]
 
 _EVAL_CHUNK = 1_000  # rows per forward pass when scoring a whole set
 
@@ -97,7 +97,7 @@ def _prepare(model, X, y, what="X"):
 
 def _default_optimizer(model):
     """SGD with Nielsen's η = 3.0 for the quadratic cost, η = 0.5 for the others (ch. 1 and 3)."""
-    from chainrule.optim import SGD
+    from chainrule.training.optim import SGD
 
     return SGD(lr=3.0 if str(model.cost) == "quadratic" else 0.5)
 
@@ -154,7 +154,7 @@ def _batch_step(model, optimizer, l2, n):
     if step_with is not None and _accepts(gradients, "keep"):
         return lambda X, Y: step_with(params, functools.partial(gradients, X, Y, l2, n))
     if _accepts(gradients, "out"):
-        buffers = flat_zeros_like(params)     # one flat array: the update runs on it whole
+        buffers = gradient_buffers(params)    # one flat array: the update runs on it whole
         return lambda X, Y: optimizer.step(params, gradients(X, Y, l2, n, out=buffers))
     return lambda X, Y: optimizer.step(params, gradients(X, Y, l2, n))
 
@@ -235,9 +235,9 @@ class _Run:
 
     def save(self, epoch, params=None):
         if self.checkpoint is not None:
-            from chainrule.nn.io import save
+            from chainrule.training.checkpoint import save_checkpoint
 
-            save(self.model, self.checkpoint, state=self.state(epoch, params))
+            save_checkpoint(self.model, self.checkpoint, self.state(epoch, params))
 
     def sgd(self, done, batch_size, progress):
         """The mini-batch loop (the hot path: no validation, no allocation per batch)."""
@@ -318,9 +318,9 @@ class _Run:
 def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validation=None,
           seed=0, progress=True, callbacks=(), early_stopping=None, checkpoint=None,
           resume=None, metadata=None, score_train=True) -> History:
-    """Train ``model`` on (X, y) and return its :class:`~chainrule.callbacks.History`.
+    """Train ``model`` on (X, y) and return its :class:`~chainrule.training.callbacks.History`.
 
-    - ``model``: a :class:`~chainrule.nn.Network` or any trainable model (CONTRACTS.md), e.g.
+    - ``model``: a :class:`~chainrule.nn.Network` or any trainable model (``params``, ``gradients``, ``cost``, ``predict``), e.g.
       :class:`~chainrule.nn.functional.EngineModel`. X is checked and y encoded once.
       Optional, used when present: ``score(X, Y) -> (Σ_x C_0,x, rows right)`` and
       ``penalty(l2, n)`` (a whole set scored in 1,000-row chunks without re-validation) and
@@ -340,8 +340,8 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
       ``on_train_end(model, history)``, all optional, or plain functions (on_epoch_end).
     - ``early_stopping``: an :class:`EarlyStopping` (patience on a metric, best weights back).
     - ``checkpoint``: a path rewritten atomically after every epoch (weights and training
-      state, see :func:`chainrule.nn.io.save`); a diverging run never overwrites it.
-    - ``resume``: the :class:`TrainingState` from :func:`chainrule.nn.io.load_checkpoint`;
+      state, see :func:`chainrule.training.checkpoint.save_checkpoint`); a diverging run never overwrites it.
+    - ``resume``: the :class:`TrainingState` from :func:`chainrule.training.load_checkpoint`;
       ``model`` must be the network loaded with it. SGD/momentum/Adam continue bit for bit.
     - ``metadata``: a JSON-able dict stored in the checkpoint (e.g. the data set's name).
     - ``score_train``: record the training cost and accuracy of each epoch. For a model with
@@ -396,7 +396,7 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
         if isinstance(early_stopping, EarlyStopping):
             early_stopping.reset()
     if not hasattr(optimizer, "uses_scipy"):
-        raise InputError(f"optimizer: expected one from chainrule.optim, got {optimizer!r}")
+        raise InputError(f"optimizer: expected one from chainrule.training.optim, got {optimizer!r}")
     optimizer.check_params(model.params)
     monitors = [getattr(early_stopping, "monitor", ""), getattr(optimizer.schedule, "monitor", "")]
     watched = [m for m in monitors if m.startswith("val_")]

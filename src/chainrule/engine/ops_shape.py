@@ -1,8 +1,9 @@
-"""The primitive table, continued: rows that move entries around rather than compute them.
+"""The primitive table's shape rows: ops that move entries around rather than compute them.
 
-Same layout as ops.py: ``Primitive(name, forward, vjp=(one rule per argument), jvp=(...))``.
-``sum_to`` is where broadcasting is un-done (the one place: graph.backward calls it), and
-``broadcast_to`` is its transpose. ``primitive()`` lets a user add a row of their own.
+``Primitive(name, forward, vjp=(one rule per argument), jvp=(...))``, as in ops.py, but here
+the two rules are written apart: for a shape op the vjp is the *transpose* of the jvp
+(reshape back, scatter for a gather, the swapped product for matmul), not the same function.
+The rules use these very ops (and ``*`` on tensors), so they can be differentiated again.
 
 >>> import chainrule as cr
 >>> cr.grad(lambda x: cr.sum(x[[0, 0, 1]]))(np.zeros(3))  # repeated indices accumulate
@@ -13,21 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.errors import InputError
-from chainrule.graph import _EMPTY, _shape, apply
-from chainrule.ops import Primitive, _raw
-from chainrule.tensor import Tensor
-
-
-def _sum_to_forward(x, shape):
-    """Sum ``x`` over the axes that broadcasting added or stretched, giving ``shape``."""
-    x_shape = np.shape(x)
-    if x_shape == shape:
-        return x
-    lead = len(x_shape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and x_shape[lead + i] != 1)
-    return np.reshape(np.sum(x, axis=axes, keepdims=True), shape) if axes else np.reshape(x, shape)
+from chainrule.engine.graph import _EMPTY, Primitive, _shape, apply
+from chainrule.engine.tensor import raw
 
 
 def _scatter_forward(g, shape, index):
@@ -89,12 +77,6 @@ def _matmul_vjp_y(g, out, x, y):
 
 
 # -- THE TABLE, continued ------------------------------------------------------------------------
-SUM_TO = Primitive("sum_to", _sum_to_forward,
-    vjp=(lambda g, out, x, shape: broadcast_to(g, _shape(x)),),
-    jvp=(lambda t, out, x, shape: sum_to(t, shape),))
-BROADCAST_TO = Primitive("broadcast_to", np.broadcast_to,
-    vjp=(lambda g, out, x, shape: sum_to(g, _shape(x)),),
-    jvp=(lambda t, out, x, shape: broadcast_to(t, shape),))
 RESHAPE = Primitive("reshape", lambda x, shape: np.reshape(x, shape),
     vjp=(lambda g, out, x, shape: reshape(g, _shape(x)),),
     jvp=(lambda t, out, x, shape: reshape(t, _shape(out)),), verb="fit")
@@ -117,23 +99,6 @@ MATMUL = Primitive("matmul", np.matmul,  # NumPy's semantics: 1-d operands, batc
 
 
 # -- the public functions ------------------------------------------------------------------------
-def sum_to(x, shape):
-    """Sum ``x`` down to ``shape``: undoes broadcasting (the backward pass's one place for it).
-    >>> sum_to(np.ones((3, 2)), (2,))
-    array([3., 3.])
-    """
-    return apply(SUM_TO, (x,), {"shape": tuple(shape)})
-
-
-def broadcast_to(x, shape):
-    """``x`` repeated to ``shape`` (NumPy broadcasting); the transpose of ``sum_to``.
-    >>> broadcast_to(np.array([1.0, 2.0]), (2, 2))
-    array([[1., 2.],
-           [1., 2.]])
-    """
-    return apply(BROADCAST_TO, (x,), {"shape": tuple(shape)})
-
-
 def reshape(x, shape):
     """``x`` with a new shape (one entry may be -1).
     >>> reshape(np.arange(6.0), (2, -1)).shape
@@ -155,7 +120,7 @@ def getitem(x, index):
     >>> getitem(np.array([1.0, 2.0, 3.0]), [2, 0, 2])
     array([3., 1., 3.])
     """
-    index = tuple(_raw(i) for i in index) if isinstance(index, tuple) else _raw(index)
+    index = tuple(raw(i) for i in index) if isinstance(index, tuple) else raw(index)
     return apply(GETITEM, (x,), {"index": index})
 
 
@@ -185,75 +150,3 @@ def matmul(x, y):
     (5, 2)
     """
     return apply(MATMUL, (x, y), _EMPTY)
-
-
-def _guarded(rule, kind, name):
-    """``rule``, with a clear error when it meets tensors (a derivative of a derivative) but
-    was written with NumPy functions, which refuse them."""
-    def call(*args):
-        try:
-            return rule(*args)
-        except TypeError as e:
-            if not any(type(a) is Tensor for a in args):
-                raise
-            raise InputError(f"{name}: to differentiate it again, write its {kind} rule with "
-                             f"chainrule's ops (cr.exp, cr.sum, ...), not NumPy's ({e})") from None
-    return call
-
-
-def _checked_cotangent(c, x, i, name):
-    """A user vjp's cotangent for input ``i``, of ``x``'s shape: a smaller one (say a scalar 0)
-    is broadcast up, a broadcast one is summed back by the backward pass, others refused."""
-    if type(c) is not Tensor:
-        c = np.asarray(c, dtype=getattr(x, "dtype", None))
-    want = _shape(x)
-    try:
-        joint = np.broadcast_shapes(c.shape, want)
-    except ValueError:
-        joint = None
-    if joint == want:
-        return c if c.shape == want else broadcast_to(c, want)
-    if joint != c.shape:
-        raise InputError(f"{name}: vjp gave a cotangent of shape {c.shape} for input {i}, "
-                         f"which has shape {want}")
-    return c
-
-
-def primitive(forward, vjp, jvp=None, name=None):
-    """Make a new op from NumPy functions, usable everywhere the built-in ops are.
-
-    ``forward(*arrays) -> array``; ``vjp(g, out, *xs) -> tuple`` (one cotangent per input);
-    ``jvp(tangents, out, *xs) -> array`` (needed for forward mode: jvp, jacfwd, hessian).
-    Rules written with chainrule's own ops can be differentiated again.
-
-    >>> import chainrule as cr
-    >>> cube = cr.primitive(lambda x: x ** 3, lambda g, out, x: (g * 3 * x ** 2,),
-    ...                     lambda ts, out, x: ts[0] * 3 * x ** 2, name="cube")
-    >>> cr.grad(cube)(2.0), cr.jvp(cube, (2.0,), (1.0,))[1]
-    (array(12.), array(12.))
-    """
-    if not callable(forward) or not callable(vjp) or (jvp is not None and not callable(jvp)):
-        raise InputError("primitive: forward, vjp (and jvp if given) must be functions")
-    name = name or getattr(forward, "__name__", "primitive")
-
-    def array_forward(*xs):
-        return np.asarray(forward(*xs))
-
-    def vjp_rule(i):
-        def rule(g, out, *xs):
-            cotangents = _guarded(vjp, "vjp", name)(g, out, *xs)
-            if not isinstance(cotangents, tuple | list) or len(cotangents) != len(xs):
-                raise InputError(f"{name}: vjp must return a tuple of {len(xs)} cotangent(s), "
-                                 f"got {type(cotangents).__name__}")
-            return _checked_cotangent(cotangents[i], xs[i], i, name)
-        return rule
-
-    prim = Primitive(name, array_forward, vjp_rule, jvp and _guarded(jvp, "jvp", name), verb=None)
-
-    def op(*xs):
-        return apply(prim, xs, _EMPTY)
-
-    op.__name__ = op.__qualname__ = name
-    op.__doc__ = forward.__doc__
-    op.prim = prim
-    return op

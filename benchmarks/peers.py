@@ -14,7 +14,7 @@ A peer is a function ``(workload, params, X, y, seed) -> Trainer``; building it 
 ``trainer.run()`` is. ``trainer.predict(X)`` gives labels, ``trainer.params()`` the final
 ``[W^1, b^1, W^2, b^2, ...]`` (NumPy, Nielsen's shapes: ``W^l`` is ``(n_l, n_{l-1})``).
 
->>> from chainrule.bench import WORKLOADS, initial_params
+>>> from harness import WORKLOADS, initial_params
 >>> import numpy as np
 >>> X = np.random.default_rng(0).random((20, 784), dtype=np.float32); y = np.arange(20) % 10
 >>> trainer = numpy_loop(WORKLOADS["N1"], initial_params(WORKLOADS["N1"], 0), X, y, 0)

@@ -48,7 +48,7 @@ def _n_classes(*label_arrays):
 
 
 def _optimizer(args, cost):
-    from chainrule import optim
+    from chainrule.training import optim
 
     name = args.optimizer
     if name in ("cg", "lbfgs"):
@@ -72,7 +72,7 @@ def train(args) -> int:
     source = args.data
     download = not args.no_download
     if args.plot:  # fail now, not after a long run
-        from chainrule import plots
+        from chainrule.explanations import plots
 
         plots.require_matplotlib()
     X, y = _load_split(source, args.data_dir, download, "train")
@@ -88,7 +88,7 @@ def train(args) -> int:
 
     state = None
     if args.resume:
-        net, state = nn.load_checkpoint(args.resume)
+        net, state = training.load_checkpoint(args.resume)
         if state is None:
             raise InputError(f"{args.resume}: a model without training state cannot be resumed")
         if net.sizes[0] != X.shape[1]:
@@ -120,7 +120,7 @@ def train(args) -> int:
     test_accuracy = _accuracy(net, X_test, y_test)
     test_cost = net.cost(X_test, y_test)  # the data cost C_0: λ's term is not about the test set
     if args.plot:
-        from chainrule import plots
+        from chainrule.explanations import plots
 
         plots.learning_curves(history.to_dict(), args.plot)
     summary = {
@@ -139,9 +139,9 @@ def train(args) -> int:
 
 
 def evaluate(args) -> int:
-    from chainrule import nn
+    from chainrule import nn, training
 
-    net, state = nn.load_checkpoint(args.model)
+    net, state = training.load_checkpoint(args.model)
     source = args.data or (state.metadata.get("data") if state is not None else None) or "digits"
     X, y = _load_split(source, args.data_dir, not args.no_download, args.split)
     if X.shape[1] != net.sizes[0]:
@@ -149,7 +149,7 @@ def evaluate(args) -> int:
                          f"{X.shape[1]} features")
     report = classification_report(net, X, y)
     if args.plot or args.plot_weights or args.plot_errors:
-        from chainrule import plots
+        from chainrule.explanations import plots
 
         predicted = net.predict(X)
         if args.plot:
@@ -234,7 +234,7 @@ def gradcheck(args) -> int:
 
 
 def explain(args) -> int:
-    from chainrule import ledger
+    from chainrule.explanations import ledger
 
     if args.net:
         net = ledger.load_net_json(args.net)
@@ -246,16 +246,29 @@ def explain(args) -> int:
 
 
 def graph(args) -> int:
-    from chainrule import diagram
+    from chainrule.explanations import diagram
 
     _emit(diagram.graph_report(args.expression, args.at, mode=args.mode, wrt=args.wrt,
                                fmt=args.format))
     return 0
 
 
-def bench(args) -> int:
-    from chainrule import bench as benchmarks
+def _benchmarks():
+    """The harness in a source checkout's benchmarks/ (not part of the installed package)."""
+    import importlib
 
+    folder = Path(__file__).resolve().parents[3] / "benchmarks"
+    if not (folder / "harness.py").is_file():
+        raise InputError("bench runs the benchmarks of a source checkout, and benchmarks/ is not "
+                         "installed with chainrule: clone the repository, install it with "
+                         "pip install -e ., and run chainrule bench (or benchmarks/run.py) there")
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    return importlib.import_module("harness")
+
+
+def bench(args) -> int:
+    benchmarks = _benchmarks()
     workloads = None if args.workloads is None else args.workloads.split(",")
     results = benchmarks.run_benchmarks(workloads=workloads, peers=not args.no_peers,
                                         repeats=args.repeats)

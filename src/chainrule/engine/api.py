@@ -23,10 +23,10 @@ import itertools
 
 import numpy as np
 
+from chainrule.engine.graph import _make, backward_pass, writable
+from chainrule.engine.ops_shape import reshape, stack
+from chainrule.engine.tensor import Tensor
 from chainrule.errors import InputError
-from chainrule.graph import _make, backward_pass, writable
-from chainrule.ops import reshape, stack
-from chainrule.tensor import Tensor
 
 _levels = itertools.count(1)  # level 0 is the requires_grad graph; -1 are constants
 

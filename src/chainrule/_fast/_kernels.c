@@ -1,9 +1,9 @@
-/* chainrule._kernels: elementwise updates of the training hot path in one pass over memory.
+/* chainrule._fast._kernels: elementwise updates of the training hot path in one pass over memory.
  *
  * NumPy runs an update such as Adam's as a dozen separate passes over the parameter arrays
  * (m *= b1, m += (1 - b1) g, ...), each reading and writing whole arrays; here each element
  * goes through the same operations, in the same order and the same precision, in one loop.
- * The results are bit-identical to chainrule.kernels' NumPy versions (no fused multiply-add:
+ * The results are bit-identical to chainrule._fast.kernels' NumPy versions (no fused multiply-add:
  * built with -ffp-contract=off), which are used wherever this module was not built.
  *
  * Arrays come in through the buffer protocol (no NumPy headers): C-contiguous, all of one
@@ -143,8 +143,8 @@ static PyMethodDef methods[] = {
      "of shape (m, n)) and sums = the column sums of the new g (BP3), row by row"},
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "chainrule._kernels",
-                                    "One-pass elementwise kernels (see chainrule.kernels).", -1,
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "chainrule._fast._kernels",
+                                    "One-pass elementwise kernels (see chainrule._fast.kernels).", -1,
                                     methods};
 
 PyMODINIT_FUNC PyInit__kernels(void) { return PyModule_Create(&module); }
