@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 
 import peers as bench_peers
-from peers import Trainer, batches, one_hot
 from chainrule.errors import InputError
+from peers import Trainer, batches, one_hot
 
 
 @dataclass(frozen=True)

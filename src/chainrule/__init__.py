@@ -74,8 +74,9 @@ _LAZY = {
 }
 
 __all__ = [
-    "GradcheckResult", "Tensor", "abs", "check_grads", "clip", "concatenate", "cos", "exp", "grad", "gradcheck",
-    "hessian", "jacfwd", "jacrev", "jvp", "leaky_relu", "log", "log_softmax", "matmul", "max",
+    "GradcheckResult", "Tensor", "abs", "check_grads", "clip", "concatenate", "cos", "exp",
+    "grad", "gradcheck", "hessian", "jacfwd", "jacrev", "jvp", "leaky_relu", "log", "log_softmax",
+    "matmul", "max",
     "maximum", "mean", "minimum", "no_grad", "primitive", "relu", "reshape", "sigmoid", "sin",
     "softmax",
     "sqrt", "stack", "sum", "tanh", "tensor", "transpose", "value_and_grad", "vjp", "where",

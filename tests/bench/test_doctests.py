@@ -1,4 +1,4 @@
-"""The benchmark harness's docstring examples (benchmarks/ is outside the package's doctest pass)."""
+"""The benchmark harness's docstring examples (benchmarks/ is outside the doctest pass over src)."""
 
 import doctest
 import importlib

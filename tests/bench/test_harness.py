@@ -16,8 +16,8 @@ import pytest
 from chainrule.errors import InputError
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import harness as bench  # noqa: E402  (benchmarks/ is not part of the installed package)
-from peers import batches, matmul_floor, numpy_loop, one_hot, pytorch_eager  # noqa: E402
+import harness as bench
+from peers import batches, matmul_floor, numpy_loop, one_hot, pytorch_eager
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 SMALL = {name: dataclasses.replace(w, sizes=(784, 12, 8, 10) if name == "N3" else w.sizes,

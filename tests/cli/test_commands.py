@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, weights_of
 
 import chainrule as cr
+from tests.cli.conftest import assert_one_line_error, weights_of
 
 
 def test_train_main_job_reports_epochs_and_test_accuracy(cli):

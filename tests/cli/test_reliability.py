@@ -13,9 +13,9 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import assert_one_line_error, weights_of
 
 import chainrule as cr
+from tests.cli.conftest import assert_one_line_error, weights_of
 
 
 def write(path, text):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import chainrule as cr
 from chainrule.errors import InputError
 from chainrule.nn.io import load, save
-from chainrule.training.checkpoint import load_checkpoint, save_checkpoint
+from chainrule.training.checkpoint import load_checkpoint
 
 
 def trained(tmp_path, dtype="float32", optimizer=None, **kwargs):

@@ -7,8 +7,8 @@ import pytest
 
 import chainrule as cr
 from chainrule.errors import InputError
-from chainrule.training.schedules import ReduceOnPlateau
 from chainrule.training import EarlyStopping
+from chainrule.training.schedules import ReduceOnPlateau
 
 OPTIMIZERS = {
     "sgd": lambda: cr.optim.SGD(lr=3.0),

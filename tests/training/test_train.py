@@ -13,10 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
-from chainrule import training
-from chainrule.training import loop
 from chainrule.errors import InputError, RunFailed
-from chainrule.training import EarlyStopping, ProgressPrinter
+from chainrule.training import EarlyStopping, ProgressPrinter, loop
 
 
 def test_nielsen_chapter_one_on_digits(digits):

@@ -139,7 +139,7 @@ def train(args) -> int:
 
 
 def evaluate(args) -> int:
-    from chainrule import nn, training
+    from chainrule import training
 
     net, state = training.load_checkpoint(args.model)
     source = args.data or (state.metadata.get("data") if state is not None else None) or "digits"

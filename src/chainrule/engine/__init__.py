@@ -3,7 +3,8 @@
 Files in import order, each importing only those before it:
 
 - ``tensor``    the value in a graph (no op, no calculus)
-- ``graph``     primitives, the forward pass ``apply``, the backward pass, ``no_grad``, un-broadcasting
+- ``graph``     primitives, the forward pass ``apply``, the backward pass, ``no_grad``,
+  un-broadcasting
 - ``ops_shape`` rows that move entries (reshape, transpose, indexing, matmul, concatenate, stack)
 - ``ops``       rows that compute them (elementwise, reductions, softmax)
 - ``custom``    ``cr.primitive``: a user's own row

@@ -1,8 +1,9 @@
 """``cr.primitive``: a user's own row of the primitive table, usable wherever the built-in ops are.
 
-A user gives NumPy functions; this module wraps them into a :class:`~chainrule.engine.graph.Primitive`,
-checks the shapes of the cotangents the user's vjp returns, and turns the ``TypeError`` of a
-NumPy-only rule met by a tensor (a derivative of a derivative) into an error that says what to do.
+A user gives NumPy functions; this module wraps them into a
+:class:`~chainrule.engine.graph.Primitive`, checks the shapes of the cotangents the user's vjp
+returns, and turns the ``TypeError`` of a NumPy-only rule met by a tensor (a derivative of a
+derivative) into an error that says what to do.
 Check a new op with ``cr.check_grads(f, *inputs, modes=("fwd", "rev"), order=2)``.
 """
 

@@ -27,13 +27,11 @@ import numpy as np
 
 from chainrule.engine.graph import (
     _EMPTY,
-    MissingJvpRule,
     Primitive,
     _dtype,
     _shape,
     apply,
     broadcast_to,
-    sum_to,
 )
 from chainrule.engine.ops_shape import reshape
 from chainrule.engine.tensor import raw

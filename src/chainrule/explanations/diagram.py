@@ -1,8 +1,8 @@
 """Computational graphs as in the seeds: nodes carry values, edges carry local derivatives.
 
 :func:`trace` records any engine computation as a :class:`Graph`; :func:`graph_report` does
-it for an expression typed by a user (parsed by :mod:`chainrule.explanations.expr`, never ``eval``). A
-graph of scalars can then be differentiated three ways, each written out step by step:
+it for an expression typed by a user (parsed by :mod:`chainrule.explanations.expr`, never
+``eval``). A graph of scalars can then be differentiated three ways, each written out step by step:
 
 - ``reverse``: d out/d node for every node in one backward pass (backpropagation: each node
   passes d out/d node · ∂node/∂parent to its parents, which add up what they receive);
@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chainrule.errors import InputError, RunFailed
 from chainrule.explanations import render as diagram_render
 from chainrule.explanations.render import _fmt
-from chainrule.errors import InputError, RunFailed
 
 MODES = ("reverse", "forward", "paths")
 FORMATS = ("text", "json", "dot", "svg")

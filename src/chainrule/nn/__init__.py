@@ -7,8 +7,9 @@ against the engine.
 ['cross-entropy', 'log-likelihood', 'quadratic']
 
 ``save`` and ``load`` (a model file: the model only) live in :mod:`chainrule.nn.io` and are
-imported on first use (checkpoints, with the training state, are ``cr.training``'s); ``check_network`` and the engine-defined models (:mod:`chainrule.nn.functional`)
-load the engine only when asked for.
+imported on first use (checkpoints, with the training state, are ``cr.training``'s);
+``check_network`` and the engine-defined models (:mod:`chainrule.nn.functional`) load the
+engine only when asked for.
 """
 
 from __future__ import annotations

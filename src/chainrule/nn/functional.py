@@ -32,7 +32,7 @@ import numpy as np
 
 import chainrule as cr
 from chainrule.errors import InputError
-from chainrule._fast.flat import flat_views
+from chainrule.nn._fused import flat_views
 from chainrule.nn.activations import ACTIVATIONS, LEAKY_SLOPE
 from chainrule.nn.costs import check_pairing
 from chainrule.nn.inputs import check_batch, check_dtype, check_inputs, check_l2, encode_targets

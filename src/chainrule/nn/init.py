@@ -119,7 +119,8 @@ def initialise(sizes, init="scaled-normal", seed=None, scale=None):
     if init == "zeros" and len(sizes) > 2:
         warnings.warn("init='zeros': every hidden unit of a layer starts equal and gets the same "
                       "gradient, so the hidden units stay identical under training, up to rounding "
-                      "(the symmetry problem); use a random init such as 'uniform' to break the symmetry",
+                      "(the symmetry problem); use a random init such as 'uniform' to break "
+                      "the symmetry",
                       stacklevel=3)
     rng = np.random.default_rng(seed)
     weights, biases = [], []

@@ -5,8 +5,8 @@ Each epoch shuffles the training set with one seeded permutation, walks it in mi
 :class:`~chainrule.nn.Network`) and lets the optimiser update the parameters in place — Nielsen's
 "for each mini-batch: w → w − η/m Σ_x ∇C_x" (ch. 1, eq. 20). After each epoch the training cost and
 accuracy (running means over the epoch's mini-batches, as Keras reports them) and the exact
-validation cost and accuracy go into the :class:`~chainrule.training.callbacks.History`, a NaN/inf cost
-or weight stops the run, callbacks run and the checkpoint file is rewritten atomically.
+validation cost and accuracy go into the :class:`~chainrule.training.callbacks.History`, a
+NaN/inf cost or weight stops the run, callbacks run and the checkpoint file is rewritten atomically.
 
 >>> import numpy as np, chainrule as cr
 >>> rng = np.random.default_rng(0)
@@ -32,7 +32,7 @@ import numpy as np
 
 from chainrule.errors import InputError, RunFailed
 from chainrule.training.callbacks import EarlyStopping, History, ProgressPrinter, TrainingState
-from chainrule.training.optim import gradient_buffers
+from chainrule.training.steps import gradient_buffers
 
 __all__ = ["train"]
 
@@ -320,8 +320,9 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
           resume=None, metadata=None, score_train=True) -> History:
     """Train ``model`` on (X, y) and return its :class:`~chainrule.training.callbacks.History`.
 
-    - ``model``: a :class:`~chainrule.nn.Network` or any trainable model (``params``, ``gradients``, ``cost``, ``predict``), e.g.
-      :class:`~chainrule.nn.functional.EngineModel`. X is checked and y encoded once.
+    - ``model``: a :class:`~chainrule.nn.Network` or any trainable model (``params``,
+      ``gradients``, ``cost``, ``predict``), e.g. :class:`~chainrule.nn.functional.EngineModel`.
+      X is checked and y encoded once.
       Optional, used when present: ``score(X, Y) -> (Σ_x C_0,x, rows right)`` and
       ``penalty(l2, n)`` (a whole set scored in 1,000-row chunks without re-validation) and
       ``batch_stats(Y)``, the same for the batch of the last ``gradients`` call.
@@ -340,7 +341,8 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
       ``on_train_end(model, history)``, all optional, or plain functions (on_epoch_end).
     - ``early_stopping``: an :class:`EarlyStopping` (patience on a metric, best weights back).
     - ``checkpoint``: a path rewritten atomically after every epoch (weights and training
-      state, see :func:`chainrule.training.checkpoint.save_checkpoint`); a diverging run never overwrites it.
+      state, see :func:`chainrule.training.save_checkpoint`); a diverging run never overwrites
+      it.
     - ``resume``: the :class:`TrainingState` from :func:`chainrule.training.load_checkpoint`;
       ``model`` must be the network loaded with it. SGD/momentum/Adam continue bit for bit.
     - ``metadata``: a JSON-able dict stored in the checkpoint (e.g. the data set's name).
@@ -396,7 +398,7 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
         if isinstance(early_stopping, EarlyStopping):
             early_stopping.reset()
     if not hasattr(optimizer, "uses_scipy"):
-        raise InputError(f"optimizer: expected one from chainrule.training.optim, got {optimizer!r}")
+        raise InputError(f"optimizer: expected one from cr.optim, got {optimizer!r}")
     optimizer.check_params(model.params)
     monitors = [getattr(early_stopping, "monitor", ""), getattr(optimizer.schedule, "monitor", "")]
     watched = [m for m in monitors if m.startswith("val_")]

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule.engine import ops
+from chainrule.errors import InputError, RunFailed
 from chainrule.explanations import expr
 from chainrule.explanations import render as diagram_render
 from chainrule.explanations.diagram import MODES, graph_report, trace
-from chainrule.errors import InputError, RunFailed
 from chainrule.explanations.expr import Binary, Call, Name, Negate, Number
 
 SEEDS = "(a+b)*(b+1)"  # seeds 000: e = (a+b)*(b+1) at a=2, b=1; c = a+b, d = b+1

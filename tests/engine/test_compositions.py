@@ -4,11 +4,11 @@ derivatives central differences give, in reverse and forward mode and to second 
 from __future__ import annotations
 
 import numpy as np
-from engine_checks import check_grads
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chainrule as cr
+from chainrule import check_grads
 from chainrule.engine.ops import cos, sin
 
 # smooth everywhere, so finite differences are reliable at any point

@@ -7,8 +7,8 @@ import zlib
 import numpy as np
 import pytest
 
-from chainrule.explanations import plots
 from chainrule.errors import InputError, RunFailed
+from chainrule.explanations import plots
 
 pytest.importorskip("matplotlib")
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chainrule.explanations import expr
 from chainrule.errors import InputError
+from chainrule.explanations import expr
 from chainrule.explanations.expr import Binary, Call, Name, Negate, Number
 
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.errors import InputError
 from chainrule.engine.graph import local_derivatives, toposort
+from chainrule.errors import InputError
 
 
 def test_a_chain_of_100000_ops_needs_no_recursion():

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.engine.graph import MissingJvpRule
+from chainrule.engine.ops import cos, sin
 from chainrule.errors import InputError
-from chainrule.engine.ops import MissingJvpRule, cos, sin
 
 
 def test_grad_argnums_and_value_and_grad():

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.errors import InputError
 from chainrule.engine.ops import cos, sin
+from chainrule.errors import InputError
 
 
 def test_dtypes_are_kept_and_python_numbers_become_float64():

@@ -1,4 +1,4 @@
-"""chainrule._fast.blas: C ← αAB + βC and y ← ax + y in place, for every operand layout and dtype."""
+"""chainrule._fast.blas: C ← αAB + βC and y ← ax + y in place, for every layout and dtype."""
 
 import numpy as np
 import pytest
