@@ -97,7 +97,7 @@ class ReLU(Activation):
         return (a > 0).astype(a.dtype)
 
     def backward(self, g, a):
-        # NOTE: a multiply by the boolean mask is ~10x faster than masked writes
+        # NOTE: a multiply by the boolean mask, not masked writes
         # (copyto/putmask with where=), which branch on every element
         return np.multiply(g, a > 0, out=g)
 
