@@ -4,7 +4,7 @@ Workloads (each timed forward + backward, runs alternating between the two syste
 
 - ``chain``: 2,000 mixed elementwise ops on (10,) float64 arrays (mul, add, tanh, sub,
   sigmoid, div, exp, ...), then ``.sum().backward()``: pure per-op overhead.
-- ``mlp``: the issue-5 "generic N2" step: a [784, 100, 10] relu + log_softmax MLP, the mean
+- ``mlp``: the "generic N2" step: a [784, 100, 10] relu + log_softmax MLP, the mean
   negative log-likelihood of a batch of 128 in float32, gradients of all four parameters.
 
 Run: ``python benchmarks/bench_engine.py [--repeats 15] [--threads 2]``. Prints

@@ -71,7 +71,7 @@ WORKLOADS = {
 
 GOALS = {"N1": {"pytorch": 0.25}, "N2": {"pytorch": 0.70},
          "N3": {"pytorch": 1.00, "floor": 1.15}, "N2g": {"pytorch": 1.00}}
-"""Workload -> {peer: the largest chainrule/peer time ratio the issue accepts}."""
+"""Workload -> {peer: the largest chainrule/peer time ratio the goals accept}."""
 
 DATA_ROOT = Path(os.environ.get("CHAINRULE_BENCH_DATA") or
                  Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist")

@@ -2,7 +2,7 @@
 
 Every peer starts from the same initial parameters (the arrays the harness hands it), sees the
 same shuffled mini-batches (``np.random.default_rng(seed).permutation`` once per epoch) and
-minimises the same averaged cost (DESIGN.md §1), so their times and accuracies compare:
+minimises the same averaged cost (C = 1/n Σ_x C_x), so their times and accuracies compare:
 
 - ``numpy``: a bare NumPy loop of the same maths (BP1-BP4, the update), no tricks;
 - ``floor``: only the matrix products of forward + backward per batch (the GEMM floor);

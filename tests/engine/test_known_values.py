@@ -1,4 +1,4 @@
-"""Known values: the seeds' graph, Baydin et al.'s worked example, closed-form Jacobians and
+"""Known values: colah's graph, Baydin et al.'s worked example, closed-form Jacobians and
 Hessians, and nested transformations that a confused implementation gets wrong."""
 
 from __future__ import annotations

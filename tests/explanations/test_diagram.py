@@ -1,4 +1,4 @@
-"""Computational graphs: the seeds' example, three modes vs each other, the engine and finite
+"""Computational graphs: colah's example, three modes vs each other, the engine and finite
 differences, DOT/SVG output, tensor traces, and refusals."""
 
 import json

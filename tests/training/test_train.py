@@ -1,4 +1,4 @@
-"""cr.train: the seeds' updates step by step, known minima, history, callbacks, divergence."""
+"""cr.train: Nielsen's updates step by step, known minima, history, callbacks, divergence."""
 
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ def test_callbacks_stop_scipy_runs_on_the_reported_iterate(least_squares, linear
 
 
 class Rosenbrock:
-    """A trainable model (CONTRACTS.md) whose cost is Rosenbrock's (1 − u)² + 100 (v − u²)²."""
+    """A trainable model (params, gradients, cost, predict) whose cost is Rosenbrock's (1 − u)² + 100 (v − u²)²."""
 
     dtype = np.dtype(np.float64)
 

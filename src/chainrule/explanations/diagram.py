@@ -1,4 +1,5 @@
-"""Computational graphs as in the seeds: nodes carry values, edges carry local derivatives.
+"""Computational graphs as in colah's "Calculus on Computational Graphs": nodes carry values,
+edges carry local derivatives.
 
 :func:`trace` records any engine computation as a :class:`Graph`; :func:`graph_report` does
 it for an expression typed by a user (parsed by :mod:`chainrule.explanations.expr`, never
@@ -39,7 +40,7 @@ from chainrule.explanations.render import _fmt
 
 MODES = ("reverse", "forward", "paths")
 FORMATS = ("text", "json", "dot", "svg")
-MAX_PATHS = 10_000  # listing more paths than this is the combinatorial explosion the seeds warn of
+MAX_PATHS = 10_000  # listing more paths than this is the combinatorial explosion colah warns of
 _SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@"}
 
 
@@ -239,7 +240,7 @@ class Graph:
         return diagram_render.to_text(self, mode, wrt)
 
     def to_dot(self, mode="reverse", wrt=None) -> str:
-        """Graphviz DOT, inputs at the bottom as in the seeds' figures."""
+        """Graphviz DOT, inputs at the bottom as in colah's figures."""
         return diagram_render.to_dot(self, mode, wrt)
 
     def to_svg(self, mode="reverse", wrt=None) -> str:

@@ -1,7 +1,7 @@
 """Drawing a :class:`~chainrule.explanations.diagram.Graph`: aligned text, Graphviz DOT and SVG.
 
-The text form writes each mode's computation step by step, the seeds' way; DOT puts the
-inputs at the bottom as the seeds' figures do; SVG is DOT drawn by Graphviz when installed.
+The text form writes each mode's computation step by step, as colah's "Calculus on
+Computational Graphs" does; DOT puts the inputs at the bottom as its figures do; SVG is DOT drawn by Graphviz when installed.
 
 >>> from chainrule.explanations.diagram import trace
 >>> print(to_text(trace(lambda a: a * 2, 3.0)).splitlines()[0])
@@ -106,7 +106,7 @@ def to_text(graph, mode="reverse", wrt=None) -> str:
     return "\n".join(lines) + "\n"
 
 def to_dot(graph, mode="reverse", wrt=None) -> str:
-    """Graphviz DOT, inputs at the bottom as in the seeds' figures.
+    """Graphviz DOT, inputs at the bottom as in colah's figures.
 
     >>> from chainrule.explanations.diagram import trace
     >>> print(to_dot(trace(lambda a: a * 2, 3.0)).splitlines()[-2])

@@ -123,7 +123,7 @@ class LeakyReLU(Activation):
 
 
 class Identity(Activation):
-    """σ(z) = z, σ' = 1 (a linear layer; as output: regression or the seeds' raw scores)."""
+    """σ(z) = z, σ' = 1 (a linear layer; as output: regression or raw scores)."""
 
     name = "identity"
 
@@ -145,7 +145,7 @@ class Softmax(Activation):
 
     Not elementwise: ``backward`` applies the transposed Jacobian
     ``∂a_j/∂z_i = a_j([i = j] − a_i)`` to g, giving ``a ⊙ (g − Σ_j g_j a_j)``
-    (the seeds' ``p − p²`` and ``−p_1 p_2`` entries, 003).
+    (the ``p − p²`` and ``−p_1 p_2`` entries of a worked two-layer softmax derivation).
     """
 
     name = "softmax"

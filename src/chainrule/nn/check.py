@@ -128,7 +128,7 @@ def _forward_mode(f, params, backprop, rng):
 def _central_differences(net, X, Y, l2, n, param, b, eps, order, rng):
     """Relative difference of central differences to backprop on (a sample of) the entries.
 
-    order 2: (C(θ+ε) − C(θ−ε)) / 2ε, error O(ε²) (the seeds' formula);
+    order 2: (C(θ+ε) − C(θ−ε)) / 2ε, error O(ε²) (Coursera ex4's gradient checking);
     order 4: (8[C(θ+ε) − C(θ−ε)] − [C(θ+2ε) − C(θ−2ε)]) / 12ε, error O(ε⁴).
     """
 

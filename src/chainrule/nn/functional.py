@@ -82,7 +82,7 @@ def _regularised(cost, weights, l2, n):
 
 
 def network_cost(params, X, Y, config, l2=0.0, n=None):
-    """The network's regularised cost C(params) with the engine's ops (DESIGN.md §1).
+    """The network's regularised cost C(params) with the engine's ops (C_0 + λ/(2n) Σ w²).
 
     ``params`` is [W^1, b^1, W^2, b^2, ...] (arrays or tensors), Y encoded targets, ``config``
     the network's :meth:`~chainrule.nn.Network.config` (activation, output and cost are read).

@@ -1,7 +1,7 @@
 """Weight initialisations, all drawn from a ``numpy.random.Generator`` (never the global RNG).
 
 Each entry of :data:`INITS` maps ``(rng, n_in, n_out, scale)`` to ``(W, b)`` in float64 with W of
-shape (n_out, n_in) (DESIGN.md §1); the network casts them once to its dtype, so a float32 and a
+shape (n_out, n_in) (Nielsen's w^l_jk: row j of layer l, column k of layer l-1); the network casts them once to its dtype, so a float32 and a
 float64 network built with the same seed hold the same numbers up to rounding.
 
 - ``uniform``: W, b ~ U(−ε, ε), ε = 0.12 by default (ex4's INIT_EPSILON; ``scale`` sets ε)

@@ -183,7 +183,7 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent: w → w − η ∂C/∂w (the seeds' update).
+    """Stochastic gradient descent: w → w − η ∂C/∂w (Nielsen's eq. 20-21).
 
     With ``momentum`` μ > 0 (Nielsen ch. 3): v → μv − η∇C, w → w + v. With ``nesterov``, the
     step uses the look-ahead form w → w + μv' − η∇C (Sutskever et al. 2013, as rewritten by
