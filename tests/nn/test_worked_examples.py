@@ -1,4 +1,5 @@
-"""Published worked examples, computed by hand: Mazur's 2-2-2 network and a worked two-layer softmax net.
+"""Published worked examples, computed by hand: Mazur's 2-2-2 network and a two-layer
+softmax net.
 
 Mazur, "A Step by Step Backpropagation Example" (2015): inputs 0.05, 0.10; targets 0.01, 0.99;
 w1..w8 = .15 .20 .25 .30 .40 .45 .50 .55; b1 = .35, b2 = .60 shared by the units of a layer;
@@ -66,7 +67,8 @@ def test_mazur_in_float32_matches_to_float32_precision(mazur):
 
 
 def _seed_003_gradients(W1, b1, W2, b2, X, labels, lam):
-    """A worked two-layer softmax derivation's formulas, one column-vector example at a time, as written there:
+    """A worked two-layer softmax derivation's formulas, one column-vector example at a
+    time, as written there:
     dJ/dW2 = 1/m Σ (p − 1(y)) a1^T + λ W2, dJ/db2 = 1/m Σ (p − 1(y)),
     dJ/dW1 = 1/m Σ [W2^T (p − 1(y)) ⊙ g(z1)(1 − g(z1))] a0^T + λ W1, dJ/db1 likewise."""
     g = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
@@ -96,7 +98,8 @@ def test_seed_003_two_layer_softmax_network():
                   init="normal", seed=3, dtype="float64")
     X = rng.normal(size=(6, 2))
     labels = np.array([0, 1, 1, 0, 1, 0])
-    lam_seed = 0.1     # that derivation's cost adds ½λ||W||², i.e. chainrule's λ/(2n) with λ = n·λ_seed
+    # that derivation's cost adds ½λ||W||², i.e. chainrule's λ/(2n) with λ = n·λ_seed
+    lam_seed = 0.1
     expected = _seed_003_gradients(*net.params, X, labels, lam_seed)
     got = net.gradients(net.check_inputs(X), net.encode_targets(labels), l2=lam_seed * len(X))
     for g, e in zip(got, expected):

@@ -146,7 +146,8 @@ def test_callbacks_stop_scipy_runs_on_the_reported_iterate(least_squares, linear
 
 
 class Rosenbrock:
-    """A trainable model (params, gradients, cost, predict) whose cost is Rosenbrock's (1 − u)² + 100 (v − u²)²."""
+    """A trainable model (params, gradients, cost, predict) whose cost is Rosenbrock's
+    (1 − u)² + 100 (v − u²)²."""
 
     dtype = np.dtype(np.float64)
 

@@ -180,7 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", metavar="INPUT", help="a .csv or .npy of rows, or a .png image")
     p.add_argument("--json", action="store_true")
 
-    g = sub.add_parser("gradcheck", help="Coursera ex4's gradient check on a small network or a model")
+    g = sub.add_parser("gradcheck", help="Coursera ex4's gradient check on a small network "
+                       "or a model")
     g.add_argument("model", metavar="M.npz", nargs="?", help="check a saved model instead")
     g.add_argument("--layers", type=_layers, default=[3, 5, 3], metavar="SIZES")
     g.add_argument("--activation", type=_choice(ACTIVATIONS), default="sigmoid")

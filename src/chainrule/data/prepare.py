@@ -64,7 +64,8 @@ def check_labels(y, n_classes: int | None = None, where: str = "labels") -> np.n
 
 
 def one_hot(y, k: int | None = None, dtype="float64") -> np.ndarray:
-    """The (n, k) matrix with a 1 in column ``y[i]`` of row ``i`` (ex4's vector targets: y = 3 as [0, 0, 0, 1, ...]).
+    """The (n, k) matrix with a 1 in column ``y[i]`` of row ``i`` (ex4's vector
+    targets: y = 3 as [0, 0, 0, 1, ...]).
 
     >>> one_hot([2, 0], 3)
     array([[0., 0., 1.],

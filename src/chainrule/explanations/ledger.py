@@ -3,8 +3,8 @@
 :func:`explain` runs ``net.backprop_trace`` on one example and returns a plain dict (nested
 lists; the JSON schema of ``chainrule explain --format json``); :func:`render` writes it as
 aligned text, a Markdown worked example with the numbers substituted into each equation
-(the style of Mazur's step-by-step example), JSON, or CSV (one row per number). Indices in text, Markdown
-and CSV are 1-based like Nielsen's w_jk; the JSON arrays are plain lists.
+(the style of Mazur's step-by-step example), JSON, or CSV (one row per number). Indices
+in text, Markdown and CSV are 1-based like Nielsen's w_jk; the JSON arrays are plain lists.
 
 Equations (Nielsen's notation): z^l = W^l a^(l-1) + b^l, a^l = σ(z^l);
 BP1 δ^L = ∇_a C ⊙ σ'(z^L); BP2 δ^l = ((W^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l); BP3 ∂C/∂b^l_j = δ^l_j;

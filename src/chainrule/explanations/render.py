@@ -1,7 +1,8 @@
 """Drawing a :class:`~chainrule.explanations.diagram.Graph`: aligned text, Graphviz DOT and SVG.
 
 The text form writes each mode's computation step by step, as colah's "Calculus on
-Computational Graphs" does; DOT puts the inputs at the bottom as its figures do; SVG is DOT drawn by Graphviz when installed.
+Computational Graphs" does; DOT puts the inputs at the bottom as its figures do; SVG is DOT
+drawn by Graphviz when installed.
 
 >>> from chainrule.explanations.diagram import trace
 >>> print(to_text(trace(lambda a: a * 2, 3.0)).splitlines()[0])

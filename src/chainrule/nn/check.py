@@ -7,7 +7,7 @@ backprop with
 - the engine's forward mode (``cr.jacfwd``, one jvp per entry, for small networks; for larger
   ones jvp along random directions v, compared with the directional derivatives ⟨∇C, v⟩),
 - central differences ``(C(θ + ε) − C(θ − ε)) / 2ε`` on the network's own NumPy cost
-  (the seeds' gradient checking, ex4; a seeded sample of entries for large arrays),
+  (Coursera ex4's gradient checking; a seeded sample of entries for large arrays),
 
 all in float64, scored by ex4's relative difference ``||a − b|| / ||a + b||``.
 

@@ -1,6 +1,7 @@
 """Cost functions C with their value and the output-layer error δ^L (BP1).
 
-All costs average over the n rows they are given (Nielsen's C = 1/n Σ_x C_x), ``a`` and ``y`` are (n, k):
+All costs average over the n rows they are given (Nielsen's C = 1/n Σ_x C_x), ``a``
+and ``y`` are (n, k):
 
 - ``quadratic``:      C = 1/(2n) Σ_x ||y − a||²,                      ∇_a C = a − y
 - ``cross-entropy``:  C = −1/n Σ_x Σ_j [y_j ln a_j + (1 − y_j) ln(1 − a_j)]   (ex4, independent

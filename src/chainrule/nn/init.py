@@ -1,8 +1,9 @@
 """Weight initialisations, all drawn from a ``numpy.random.Generator`` (never the global RNG).
 
 Each entry of :data:`INITS` maps ``(rng, n_in, n_out, scale)`` to ``(W, b)`` in float64 with W of
-shape (n_out, n_in) (Nielsen's w^l_jk: row j of layer l, column k of layer l-1); the network casts them once to its dtype, so a float32 and a
-float64 network built with the same seed hold the same numbers up to rounding.
+shape (n_out, n_in) (Nielsen's w^l_jk: row j of layer l, column k of layer l-1); the network
+casts them once to its dtype, so a float32 and a float64 network built with the same seed hold
+the same numbers up to rounding.
 
 - ``uniform``: W, b ~ U(−ε, ε), ε = 0.12 by default (ex4's INIT_EPSILON; ``scale`` sets ε)
 - ``scaled-normal``: W ~ N(0, 1/n_in), b ~ N(0, 1) (Nielsen's network2 default)
