@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from imports import GRAPH, MODULES, PACKAGE, SRC, cycles  # noqa: E402
+from imports import GRAPH, MODULES, PACKAGE, SRC, cycles
 
 ENGINE_ORDER = ["tensor", "graph", "ops_shape", "ops", "custom", "methods", "api", "gradcheck"]
 

@@ -54,8 +54,9 @@ def dot_source() -> str:
         tail = "engine.tensor" if a == "engine" else a
         extra = ' [lhead="cluster_engine"]' if b == "engine" else ""
         lines.append(f'  "{tail}" -> "{head}"{extra};')
-    lines.append('  compound=true; label="A -> B: a file of A imports a file of B. Inside the engine '
-                 'each file imports only those above it."; fontname="Helvetica"; fontsize=10;')
+    lines.append('  compound=true; label="A -> B: a file of A imports a file of B. Inside the '
+                 'engine each file imports only those above it."; fontname="Helvetica"; '
+                 'fontsize=10;')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
