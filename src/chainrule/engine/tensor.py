@@ -8,13 +8,9 @@ autograd gives its ArrayBox its operators in numpy_boxes.py).
 A ``Tensor`` wraps a NumPy array. A tensor made with ``requires_grad=True`` is a leaf of the
 user's graph: operations on it are recorded, and ``y.backward()`` fills ``leaf.grad``.
 
->>> import chainrule as cr
->>> a = cr.tensor(2.0, requires_grad=True)
->>> b = cr.tensor(1.0, requires_grad=True)
->>> e = (a + b) * (b + 1)
->>> e.backward()
->>> a.grad, b.grad
-(array(2.), array(5.))
+>>> w = tensor([[1.0, 2.0]], requires_grad=True)
+>>> w.shape, w.requires_grad, w.op, w.level
+((1, 2), True, None, 0)
 
 How nesting works (the "boxes" of HIPS autograd and JAX). Every transformation (``grad``,
 ``jvp``, ...) gets a fresh integer *level*; ``requires_grad`` tensors use level 0; plain
