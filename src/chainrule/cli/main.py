@@ -3,8 +3,15 @@
 Every error a user can cause is one line on stderr and exit code 2; a run that fails after
 its input was accepted exits 1; ``--debug`` shows the traceback instead.
 
->>> main(["graph", "(a+b)*(b+1)", "--at", "a=2,b=1", "--format", "json"])  # doctest: +SKIP
+>>> main(["graph", "a*b", "--at", "a=2,b=3"])        # doctest: +ELLIPSIS
+c = a * b at a = 2, b = 3: 6
+...
+  ∂c/∂a = 3
+  ∂c/∂b = 2
+...
 0
+>>> main(["trian"])                                  # one line on stderr, exit code 2
+2
 """
 
 from __future__ import annotations
