@@ -229,6 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--repeats", type=_number(int, low=1, what="an integer"), default=3)
     b.add_argument("--no-peers", action="store_true", help="time chainrule only")
     b.add_argument("--json", action="store_true")
+
+    from chainrule.playground import command as playground
+
+    playground.add_parser(sub)
     return parser
 
 
@@ -248,6 +252,10 @@ def main(argv=None) -> int:
         if args.command is None:
             build_parser().print_help()
             return 2
+        if args.command == "playground":
+            from chainrule.playground import command as playground
+
+            return playground.run(args)
         from chainrule.cli import commands
 
         return getattr(commands, args.command)(args)

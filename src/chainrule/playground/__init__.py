@@ -10,8 +10,23 @@ gradient check, and why training is stuck. ``chainrule playground`` serves it.
 [2, 3, 1]
 """
 
-from chainrule.playground.datasets import DATASETS, make_dataset
-from chainrule.playground.server import make_server
-from chainrule.playground.session import Session
+from __future__ import annotations
 
-__all__ = ["DATASETS", "Session", "make_dataset", "make_server"]
+import importlib
+
+# loaded on first use, so that the command line's parser stays light
+_LAZY = {"Session": "chainrule.playground.session", "make_server": "chainrule.playground.server",
+         "make_dataset": "chainrule.playground.datasets",
+         "DATASETS": "chainrule.playground.datasets"}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'chainrule.playground' has no attribute {name!r}")
+    return getattr(importlib.import_module(_LAZY[name]), name)
+
+
+def __dir__():
+    return __all__

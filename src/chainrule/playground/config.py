@@ -79,11 +79,14 @@ def _features(value):
     return [f for f in FEATURES if f in value]      # the canonical order
 
 
-def _output_and_cost(config):
-    """Fill in the output activation and cost the data set calls for, then check the pair."""
+def _output_and_cost(config, classes):
+    """Fill in the output activation and cost the data set calls for, then check the pair:
+    quadratic and tanh for regression, log-likelihood and softmax for more than two classes,
+    cross-entropy and one sigmoid unit for two."""
     regression = config["dataset"] in REGRESSION
+    many = classes > 2 and config["output"] in (None, "softmax")
     cost = config["cost"] or ("quadratic" if regression else
-                              "log-likelihood" if config["output"] == "softmax" else
+                              "log-likelihood" if config["output"] == "softmax" or many else
                               "cross-entropy")
     cost = config["cost"] = _name({"cost": cost}, "cost", COSTS)
     output = config["output"] or ("tanh" if regression else
@@ -97,8 +100,11 @@ def _output_and_cost(config):
                          "output tanh or identity")
 
 
-def parse_config(raw) -> dict:
-    """The full, checked config: ``raw`` (a dict from JSON) with the defaults filled in."""
+def parse_config(raw, classes=None) -> dict:
+    """The full, checked config: ``raw`` (a dict from JSON) with the defaults filled in.
+
+    ``classes``: of the data set, when known (an uploaded CSV's); the digits have 10.
+    """
     if not isinstance(raw, dict):
         raise InputError("config: expected a JSON object")
     unknown = sorted(set(raw) - set(DEFAULTS))
@@ -123,5 +129,7 @@ def parse_config(raw) -> dict:
         raise InputError("csv: expected the text of a CSV file")
     if config["dataset"] != "csv":
         config["csv"] = None
-    _output_and_cost(config)
+    if classes is None:
+        classes = 10 if config["dataset"] == "digits" else 2
+    _output_and_cost(config, classes)
     return config

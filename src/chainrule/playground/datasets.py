@@ -141,7 +141,7 @@ _GENERATORS = {"circle": _circle, "xor": _xor, "gauss": _gauss, "spiral": _spira
 
 
 def _split(rng, arrays, train_fraction):
-    """Shuffle the rows of ``arrays`` together; the first ``train_fraction`` train, the rest test."""
+    """Shuffle ``arrays``' rows together: the first ``train_fraction`` train, the rest test."""
     order = rng.permutation(len(arrays[0]))
     cut = min(max(1, round(train_fraction * len(order))), len(order) - 1)
     return [(a[order[:cut]], a[order[cut:]]) for a in arrays]

@@ -93,6 +93,8 @@ class Session:
         c = self.config
         self.data = make_dataset(c["dataset"], c["noise"], c["train_fraction"], c["points"],
                                  c["seed"], c["features"], c["csv"])
+        if self.data.classes > 2:     # an uploaded CSV: its classes decide output and cost
+            self.config = c = parse_config(raw_config, self.data.classes)
         self.net = make_network(c, self.data)
         self.optimizer = make_optimizer(c)
         self.lock = threading.Lock()
@@ -216,7 +218,7 @@ class Session:
         return out
 
     def set_param(self, layer, row, col, value):
-        """Set w^l_jk (``col`` given) or b^l_j (``col`` None) of weight layer ``layer`` (0-based)."""
+        """Set w^l_jk (``col`` given) or b^l_j (``col`` None) of weight layer ``layer`` (from 0)."""
         W, b = locate(self.net, layer, row, col)
         if isinstance(value, bool) or not isinstance(value, int | float) \
                 or not np.isfinite(value) or abs(value) > 1e6:
