@@ -68,7 +68,7 @@ export function paintOutput(canvas, maps, info, grid) {
     } else {
       const v = k === 2 ? outs[1][i] : outs[0][i];
       const t = info.output === 'tanh' || info.output === 'identity' ? v : 2 * v - 1;
-      c = LUT[Math.max(0, Math.min(255, Math.round((t * 0.85 + 1) * 127.5)))];
+      c = LUT[Math.max(0, Math.min(255, Math.round((t * 0.6 + 1) * 127.5)))];   // paler than the points
     }
     img.data.set([c[0], c[1], c[2], 255], 4 * i);
   }
@@ -97,10 +97,10 @@ export function paintPoints(canvas, points, labels, info, { hollow = false, pick
     if (info.kind === 'regression') c = colour(labels[i]);
     else c = info.classes > 2 ? classColour(labels[i]) : (labels[i] ? POS : NEG);
     ctx.beginPath();
-    ctx.arc(x, y, i === picked ? 6 : 3, 0, 2 * Math.PI);
+    ctx.arc(x, y, i === picked ? 7 : 3.2, 0, 2 * Math.PI);
     ctx.fillStyle = hollow ? 'rgba(255,255,255,0.9)' : rgb(c);
-    ctx.strokeStyle = hollow ? rgb(c) : (i === picked ? '#000' : '#fff');
-    ctx.lineWidth = i === picked ? 2.5 : 1;
+    ctx.strokeStyle = hollow ? rgb(c) : (i === picked ? '#000' : 'rgba(255,255,255,0.9)');
+    ctx.lineWidth = i === picked ? 3 : 1;
     ctx.fill(); ctx.stroke();
   }
 }
@@ -121,6 +121,11 @@ export function paintCurve(canvas, history) {
     });
     ctx.strokeStyle = style; ctx.lineWidth = 1.5; ctx.stroke();
   }
+  ctx.font = '10px sans-serif'; ctx.textAlign = 'right';
+  ctx.fillStyle = '#222'; ctx.fillText('training', w - 4, 11);
+  ctx.fillStyle = '#999'; ctx.fillText('test', w - 50, 11);
+  ctx.textAlign = 'left'; ctx.fillStyle = '#666';
+  ctx.fillText(top.toFixed(2), 3, 11); ctx.fillText(`0 · epoch ${last.toFixed(1)}`, 3, h - 3);
 }
 
 // -- the network --------------------------------------------------------------------------

@@ -88,6 +88,8 @@ export function showWeight(panel, weight, handlers) {
     + `${n.nudges.length} example(s); each wants to change ${n.param} by −η ∂C_x/∂w `
     + `(η = ${fmt(n.lr)}):`));
   panel.append(bars(n));
+  panel.append(el('p', { class: 'small' }, 'One bar per example, in batch order (hover for its '
+    + 'number); the dashed line is their mean.'));
   const same = Math.abs(n.mean - n.step) <= 1e-9 * Math.max(1, Math.abs(n.step));
   panel.append(el('p', {}, `Mean of the nudges = ${fmt(n.mean)}; the step ${n.optimizer} will `
     + `take on this batch = ${fmt(n.step)}`,
