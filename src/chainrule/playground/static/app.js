@@ -64,6 +64,9 @@ function writeHash() {
 
 // -- building the page for a session ---------------------------------------------------------
 function fillSelect(select, values, current, label = String) {
+  if (current !== null && current !== undefined && !values.some((v) => String(v) === String(current))) {
+    values = [...values, current].sort((a, b) => a - b);     // a value typed into the URL
+  }
   select.replaceChildren(...values.map((v) => {
     const o = document.createElement('option');
     o.value = v === null ? '' : String(v); o.textContent = label(v);
@@ -244,7 +247,7 @@ async function pickPoint(index) {
       if (l === 0) { u.note.textContent = ''; return; }
       const layer = ledger.layers[l - 1];
       u.note.textContent = column.length <= 16
-        ? `z ${layer.z[j].toFixed(2)}\na ${layer.a[j].toFixed(2)}\nδ ${layer.delta[j].toFixed(3)}` : '';
+        ? `z ${short(layer.z[j])}\na ${short(layer.a[j])}\nδ ${short(layer.delta[j])}` : '';
       u.note.style.whiteSpace = 'pre';
     }));
     if (state.info.planar) drawOutput();
@@ -284,6 +287,12 @@ async function setWeight(layer, row, col, value) {
     render(result);
     await pickWeight(layer, row, col);
   } catch (error) { report(error); }
+}
+
+// Three significant digits, in the way a hand calculation would write them.
+function short(v) {
+  return v === 0 || (Math.abs(v) >= 0.01 && Math.abs(v) < 1000) ? v.toFixed(Math.abs(v) < 1 ? 3 : 2)
+    : v.toExponential(1);
 }
 
 const tip = document.createElement('div');

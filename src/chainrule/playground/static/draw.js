@@ -129,10 +129,12 @@ export function paintCurve(canvas, history) {
 }
 
 // -- the network --------------------------------------------------------------------------
-const UNIT = 34, GAP_Y = 12, COL = 120, LEFT = 70, TOP = 34;
+const UNIT = 34, GAP_Y = 12, LEFT = 70, TOP = 34;
 
-// Unit positions: one column per layer (features first), centred vertically.
-export function layout(sizes) {
+// Unit positions: one column per layer (features first), centred vertically, the columns
+// at most 120 px apart and spread over ``width``.
+export function layout(sizes, width) {
+  const COL = Math.max(UNIT + 24, Math.min(120, (width - LEFT - UNIT - 70) / (sizes.length - 1)));
   const tallest = Math.max(...sizes.map((n) => Math.min(n, 16)));
   const height = TOP + tallest * (UNIT + GAP_Y) + 10;
   const columns = sizes.map((n, l) => {
@@ -153,9 +155,9 @@ export const MAX_DRAWN_EDGES = 3000;
 export function buildNetwork(root, info, handlers) {
   root.textContent = '';
   const sizes = info.sizes;
-  const geo = layout(sizes);
+  const geo = layout(sizes, root.parentElement.clientWidth || 600);
   root.style.height = `${geo.height + 20}px`;
-  root.style.width = `${geo.width}px`;
+
   const svg = document.createElementNS(SVG, 'svg');
   svg.setAttribute('width', geo.width); svg.setAttribute('height', geo.height);
   root.appendChild(svg);
