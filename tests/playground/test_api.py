@@ -148,6 +148,15 @@ def test_exported_model_loads_in_chainrule_evaluate(client, tmp_path):
     assert report["cost"] == pytest.approx(status["test_loss"], rel=1e-9)
 
 
+def test_regression_rows_export_their_targets(client):
+    sid = client.session(dataset="plane", layers=[2])["id"]
+    code, _, text = client.raw("GET", f"/api/sessions/{sid}/train.csv")
+    lines = text.decode().splitlines()
+    assert code == 200 and lines[0] == "f1,f2,target" and len(lines) == 601
+    x1, x2, target = map(float, lines[1].split(","))
+    assert target == (x1 + x2) / 10
+
+
 def test_csv_upload_with_three_classes_uses_softmax(client):
     rng = np.random.default_rng(0)
     P = rng.uniform(-3, 3, (120, 2))

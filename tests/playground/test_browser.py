@@ -152,10 +152,12 @@ def test_click_a_weight_shows_its_nudges(page, tmp_path):
     assert "1 path(s)" in text and "✓ agree" in text
     page.hover("[data-testid=network] path.hit[data-layer='2'][data-col='0']")
     assert "w^3[0][0] =" in page.text_content(".tip")
-    page.fill("[data-testid=nudges] input[name=value]", "1.5")
+    _shoot(page, "nudges", tmp_path, full_page=True)
+    page.fill("[data-testid=nudges] input[name=value]", "1.5")          # edit the weight
     page.click("[data-testid=nudges] button[type=submit]")
     _until(page, "document.querySelector('[data-testid=nudges] input').value === '1.5'")
-    _shoot(page, "nudges", tmp_path, full_page=True)
+    page.hover("[data-testid=network] path.hit[data-layer='2'][data-col='1']")
+    assert "w^3[0][1] = 1.5000" in page.text_content(".tip")
     assert page.errors == []
 
 

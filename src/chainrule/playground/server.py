@@ -115,8 +115,11 @@ def encode_heatmaps(maps):
 
 
 def _csv(X, y):
-    rows = ["".join(f"f{i + 1}," for i in range(X.shape[1])) + "label"]
-    rows += [",".join(repr(float(v)) for v in x) + f",{int(label)}" for x, label in zip(X, y)]
+    """Feature columns, then the label (or a regression target) last, as load_csv reads it."""
+    rows = ["".join(f"f{i + 1}," for i in range(X.shape[1])) + ("label" if y.ndim == 1 else
+                                                                  "target")]
+    labels = [str(int(v)) if y.ndim == 1 else repr(float(v[0])) for v in y]
+    rows += [",".join(repr(float(v)) for v in x) + f",{label}" for x, label in zip(X, labels)]
     return ("\n".join(rows) + "\n").encode("ascii")
 
 
