@@ -151,3 +151,34 @@ def test_a_stalled_client_does_not_block_others(server, client):
     client.call("GET", "/api/options")
     assert time.monotonic() - started < 2
     stalled.close()
+
+
+def test_a_diverging_run_is_a_409_and_keeps_its_last_good_weights(client):
+    info = client.session(activation="relu", layers=[8, 8], lr=10, features=["x1_sq", "x2_sq"],
+                          cost="quadratic", output="identity", dataset="plane")
+    sid = info["id"]
+    message = None
+    for _ in range(20):
+        code, _, raw = client.raw("POST", f"/api/sessions/{sid}/step", b'{"epochs": 5}',
+                                  {"Content-Type": "application/json"})
+        if code != 200:
+            assert code == 409
+            message = json.loads(raw)["error"]
+            break
+    assert message and "diverged" in message and "smaller learning rate" in message
+    after = client.call("GET", f"/api/sessions/{sid}")
+    assert after["diverged"] and all(isinstance(w, float) for W in after["params"][0::2]
+                                     for row in W for w in row)
+    assert "diverged" in _error(client, "POST", f"/api/sessions/{sid}/step",
+                                b'{"batches": 1}', status=409)
+    client.call("POST", f"/api/sessions/{sid}/reset")
+    client.call("POST", f"/api/sessions/{sid}/step", {"batches": 1})
+
+
+
+def test_numbers_json_cannot_hold_become_null():
+    from chainrule.playground.server import _finite
+
+    payload = {"a": [1.0, float("nan"), (float("inf"), 2)], "b": {"c": -float("inf")}, "d": "x"}
+    assert json.loads(json.dumps(_finite(payload), allow_nan=False)) == \
+        {"a": [1.0, None, [None, 2]], "b": {"c": None}, "d": "x"}

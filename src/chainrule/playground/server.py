@@ -107,6 +107,17 @@ def _pack(values):
     return {"lo": lo, "hi": hi, "b64": base64.b64encode(q.tobytes()).decode("ascii")}
 
 
+def _finite(value):
+    """``value`` with every NaN or ±inf float replaced by None (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 def encode_heatmaps(maps):
     return {"grid": maps["grid"], "domain": maps["domain"],
             "features": [_pack(v) for v in maps["features"]],
@@ -219,11 +230,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(body)
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):   # the client has gone
+                self.close_connection = True
 
     def _json(self, status, payload):
-        self._send(status, json.dumps(payload, allow_nan=False).encode("utf-8"),
-                   "application/json")
+        try:
+            text = json.dumps(payload, allow_nan=False)
+        except ValueError:         # an overflowed number (a huge weight typed in): null in JSON
+            text = json.dumps(_finite(payload), allow_nan=False)
+        self._send(status, text.encode("utf-8"), "application/json")
 
     def _error(self, status, message):
         self.close_connection = True
@@ -272,7 +289,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             self._check_host()
             url = urlsplit(self.path)
-            query = parse_qs(url.query, keep_blank_values=True, max_num_fields=20)
+            try:
+                query = parse_qs(url.query, keep_blank_values=True, max_num_fields=20)
+            except ValueError as error:      # more fields than that
+                raise HTTPError(400, f"bad query: {error}") from None
             body = self._body() if method == "POST" else None
             self._route(method, url.path, query, body)
         except HTTPError as error:
@@ -281,8 +301,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._error(400, str(error))
         except RunFailed as error:
             self._error(409, str(error))
-        except ValueError as error:          # parse_qs: too many fields
-            self._error(400, f"bad query: {error}")
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
             self.close_connection = True
         except Exception as error:  # a bug in chainrule: still a JSON answer, not a hang

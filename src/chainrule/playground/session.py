@@ -27,7 +27,7 @@ import time
 import numpy as np
 
 import chainrule as cr
-from chainrule.errors import InputError
+from chainrule.errors import InputError, RunFailed
 from chainrule.playground.config import MAX_PARAMS, MOMENTUM, parse_config
 from chainrule.playground.datasets import features, make_dataset
 
@@ -107,6 +107,7 @@ class Session:
         self.rng = np.random.default_rng(c["seed"])
         self.history = cr.History()
         self.epoch, self.batch = 0, 0         # epochs done; batches done in the current epoch
+        self.diverged = ""                    # why training stopped, once it has diverged
         self.optimizer.check_params(net.params)
         self._step = batch_step(net, self.optimizer, self.l2, self.n)
         self._start_epoch()
@@ -158,9 +159,12 @@ class Session:
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= limit:
             raise InputError(f"{what}: expected an integer from 1 to {limit}, got {count!r}")
         rows = count * (self.n if batches is None else min(self.batch_size, self.n))
-        if rows * self.net.to_vector().size > MAX_WORK_PER_STEP:
+        if rows * sum(p.size for p in self.net.params) > MAX_WORK_PER_STEP:
             raise InputError(f"{what}: {count} is too much work for one request on this network "
                              "and data set; step in smaller pieces")
+        if self.diverged:
+            raise RunFailed(self.diverged)
+        before = self.net.to_vector()
         with np.errstate(over="ignore", invalid="ignore"):   # a diverging run is reported below
             if batches is not None:
                 for _ in range(batches):
@@ -169,7 +173,14 @@ class Session:
                 target = self.epoch + epochs
                 while self.epoch < target:
                     self._one_batch()
-        return {**self.status(), "params": [p.tolist() for p in self.net.params]}
+        status = self.status()
+        if status["train_loss"] is None or not np.isfinite(self.net.to_vector()).all():
+            self.net.from_vector(before)       # as cr.train: the last good weights are kept
+            self.diverged = (f"training diverged by epoch {self.epoch + 1}: the cost or the "
+                             f"weights overflowed; try a smaller learning rate than η = "
+                             f"{self.lr:g}, then reset (the weights before this step are kept)")
+            raise RunFailed(self.diverged)
+        return {**status, "params": [p.tolist() for p in self.net.params]}
 
     # -- what the page shows -----------------------------------------------------------------
     def score(self, X, Y):
@@ -187,7 +198,7 @@ class Session:
                 "batches_per_epoch": self.batches_per_epoch, "lr": self.lr,
                 "train_loss": train_loss, "test_loss": test_loss,
                 "train_accuracy": train_accuracy, "test_accuracy": test_accuracy,
-                "diverged": train_loss is None or not np.isfinite(self.net.to_vector()).all()}
+                "diverged": bool(self.diverged)}
 
     def describe(self):
         """The session as created: id, the full config, the network and the data's shape."""
