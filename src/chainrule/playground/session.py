@@ -5,8 +5,8 @@ A session holds a :class:`~chainrule.nn.Network` (float64), an optimiser from
 :func:`chainrule.train` does: at the start of each epoch ``optimizer.start_epoch`` and one
 ``rng.permutation(n)`` of a ``numpy.random.default_rng(seed)`` Generator, then the rows in
 mini-batches of ``batch_size`` in that order, each batch one optimiser step on
-``net.gradients`` (BP1-BP4) fused as ``cr.train`` fuses it. So after k epochs the weights are
-bit for bit those of ::
+``net.gradients`` (BP1-BP4) taken by ``cr.train``'s own ``batch_step``. So after k epochs the
+weights are bit for bit those of ::
 
     cr.train(net, X_train, y_train, epochs=k, batch_size=batch_size, optimizer=optimizer,
              l2=l2, seed=seed, progress=False)
@@ -20,7 +20,6 @@ on a network built with the same config — however the k epochs were split into
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 
@@ -30,6 +29,7 @@ import chainrule as cr
 from chainrule.errors import InputError, RunFailed
 from chainrule.playground.config import MAX_PARAMS, MOMENTUM, parse_config
 from chainrule.playground.datasets import features, make_dataset
+from chainrule.training.loop import batch_step
 
 MAX_EPOCHS_PER_STEP = 1_000
 MAX_WORK_PER_STEP = 1_000_000_000  # examples × parameters passed through in one step request
@@ -59,30 +59,6 @@ def make_network(config, data):
                          f"{MAX_PARAMS}")
     return cr.nn.Network(sizes, activation=config["activation"], output=config["output"],
                          cost=config["cost"], seed=config["seed"], dtype="float64")
-
-
-def _flat_buffers(params):
-    """Arrays shaped like ``params``, views of one flat vector (as the training loop's)."""
-    flat = np.zeros(sum(p.size for p in params), dtype=params[0].dtype)
-    views, start = [], 0
-    for p in params:
-        views.append(flat[start:start + p.size].reshape(p.shape))
-        start += p.size
-    return views
-
-
-def batch_step(net, optimizer, l2, n):
-    """``step(X, Y)``: one optimiser step on a mini-batch, in the form ``cr.train`` uses.
-
-    SGD (and momentum) fuse the step into BP4's product (``step_with``); Adam gets the
-    gradients written into one flat set of arrays (``gradients(out=)``).
-    """
-    params = net.params
-    if hasattr(optimizer, "step_with"):
-        return lambda X, Y: optimizer.step_with(params,
-                                                functools.partial(net.gradients, X, Y, l2, n))
-    buffers = _flat_buffers(params)
-    return lambda X, Y: optimizer.step(params, net.gradients(X, Y, l2, n, out=buffers))
 
 
 class Session:

@@ -142,8 +142,10 @@ def _accepts(function, name):
         return False
 
 
-def _batch_step(model, optimizer, l2, n):
+def batch_step(model, optimizer, l2, n):
     """``step(X, Y)``: one optimiser step on a mini-batch, in the fastest form both allow.
+
+    The playground steps its sessions with it too, so they train bit for bit as :func:`train`.
 
     A :class:`~chainrule.nn.Network` with SGD (or momentum) fuses the step into BP4's
     matrix product (``gradients(keep=)`` and ``SGD.step_with``); a model whose gradients
@@ -243,7 +245,7 @@ class _Run:
         """The mini-batch loop (the hot path: no validation, no allocation per batch)."""
         model, optimizer = self.model, self.optimizer
         l2, n = self.l2, self.n
-        step = _batch_step(model, optimizer, l2, n)
+        step = batch_step(model, optimizer, l2, n)
         X, Y = self.X, self.Y
         # the epoch's training cost and accuracy as running sums over its mini-batches, read
         # from a^L of each batch's own forward pass (what Keras reports), when the model can
