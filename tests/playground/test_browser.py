@@ -49,7 +49,7 @@ def page(browser, server):
 
 def _open(page, fragment=""):
     page.goto(page.base + fragment)
-    page.wait_for_selector("[data-testid=network] .unit canvas")
+    page.wait_for_selector("[data-testid=network] .unit")
     _until(page, "document.querySelector('[data-testid=train-loss]').textContent"
                  " !== '–'")
 
@@ -169,3 +169,25 @@ def test_the_url_holds_the_setup(page):
     page.select_option("#lr", "0.03")
     _until(page, "location.hash.includes('lr=0.03')")
     assert "dataset=xor" in page.url and "features=x1%2Cx2%2Cx1_x2" in page.url
+
+
+def test_upload_a_csv_of_three_classes(page, tmp_path):
+    rows = [f"{x / 4},{y / 4},{(x > 0) + (x > 6)}" for x in range(-12, 13, 2)
+            for y in range(-12, 13, 3)]
+    path = tmp_path / "three.csv"
+    path.write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    _open(page)
+    page.set_input_files("#csv-file", str(path))  # a 2-4-2-3 network
+    _until(page, "document.querySelectorAll('[data-testid=network] .unit').length === 11")
+    assert "three.csv" in page.text_content("#csv-note")
+    assert page.locator("#output").input_value() == "softmax"
+    assert "dataset=csv" in page.url
+    assert page.errors == []
+
+
+def test_digits_are_clickable_examples(page):
+    _open(page, "#dataset=digits&layers=8&batch_size=50")
+    page.click("[data-testid=output-heatmap] .digits canvas >> nth=2")
+    page.wait_for_selector("[data-testid=ledger] table")
+    assert "Ledger of training point 2" in page.text_content("[data-testid=ledger]")
+    assert page.locator("[data-testid=network] .unit").count() == 64 + 8 + 10

@@ -382,7 +382,7 @@ function wire() {
     file.text().then((text) => {
       state.csv = text;
       $('csv-note').textContent = `${file.name} (${file.size} bytes); re-upload it after sharing the URL.`;
-      change({ dataset: 'csv' });
+      change({ dataset: 'csv', output: null, cost: null });
     });
   });
 }
