@@ -191,3 +191,21 @@ def test_digits_are_clickable_examples(page):
     page.wait_for_selector("[data-testid=ledger] table")
     assert "Ledger of training point 2" in page.text_content("[data-testid=ledger]")
     assert page.locator("[data-testid=network] .unit").count() == 64 + 8 + 10
+
+
+def test_a_first_layer_weight_shows_its_paths_on_the_network(page, tmp_path):
+    _open(page, "#layers=3,3&seed=4&features=x1,x2,x1_sq")
+    page.select_option("#step-size", "epoch")
+    page.click("[data-testid=step]")
+    _until(page, "Number(EPOCH) === 1")
+    hit = page.locator("[data-testid=network] path.hit[data-layer='0'][data-row='1'][data-col='2']")
+    x, y = hit.evaluate("""(el) => {   // a point on the curve, away from where edges cross
+        const p = el.getPointAtLength(el.getTotalLength() * 0.3), m = el.getScreenCTM();
+        return [p.x * m.a + m.e, p.y * m.d + m.f]; }""")
+    page.mouse.click(x, y)
+    page.wait_for_selector("[data-testid=nudges] .factor")
+    text = page.text_content("[data-testid=nudges]")
+    assert "w^1[1][2]" in text and "3 path(s)" in text and "σ'(z^1[1])" in text
+    # the three paths on the drawing: 1 -> (0, 1, 2) in layer 2 -> the output
+    assert page.locator("[data-testid=network] path.weight.on-path").count() == 3 + 3
+    _shoot(page, "paths", tmp_path, full_page=True)

@@ -165,3 +165,11 @@ def test_ledger_is_cr_explain_of_the_example():
     assert got["layers"] == expected["layers"] and got["point"] == s.data.P_train[7].tolist()
     with pytest.raises(InputError, match="index"):
         why.ledger(s, s.n)
+
+
+def test_path_factors_are_named():
+    s = Session({"layers": [2, 2]})
+    p = why.paths(s, 0, 1, 0, index=0)
+    assert p["paths"][0]["names"] == ["a^0[0]", "σ'(z^1[1])", "w^2[0][1]", "σ'(z^2[0])",
+                                      "w^3[0][0]", "δ^3[0]"]
+    assert why.paths(s, 2, 0, None)["paths"][0]["names"] == ["∂z/∂b = 1", "δ^3[0]"]

@@ -101,6 +101,15 @@ def _count_paths(net, layer):
     return math.prod(net.sizes[layer + 2:])
 
 
+def _factor_names(layer, col, units, L):
+    """What each factor of a path is, named as in Nielsen (layers from 1, units from 0)."""
+    names = ["∂z/∂b = 1" if col is None else f"a^{layer}[{col}]"]
+    for m in range(1, len(units)):
+        l, j, i = layer + m, units[m - 1], units[m]
+        names += [f"σ'(z^{l}[{j}])", f"w^{l + 1}[{i}][{j}]"]
+    return [*names, f"δ^{L}[{units[-1]}]"]
+
+
 def paths(session, layer, row, col=None, index=None):
     """∂C_x/∂θ of one example as a path sum; every path listed while they are few."""
     locate(session.net, layer, row, col)
@@ -124,14 +133,14 @@ def paths(session, layer, row, col=None, index=None):
             if l == L - 1:                           # at the output: δ^L = ∂C_x/∂z^L
                 factors = [*factors, float(trace.delta[L - 1][0, units[-1]])]
                 product = float(np.prod(factors))
-                listed.append({"units": units, "factors": factors, "product": product})
+                listed.append({"units": units, "factors": factors, "product": product,
+                               "names": _factor_names(layer, col, units, L)})
                 total += product
                 continue
             j = units[-1]
             for i in range(net.sizes[l + 2] - 1, -1, -1):
                 stack.append(([*units, i], [*factors, float(slopes[l][j]),
                                             float(net.weights[l + 1][i, j])]))
-        listed.reverse()
     backprop = float(trace.grad_biases[layer][row] if col is None
                      else trace.grad_weights[layer][row, col])
     return {"param": _name(layer, row, col), "layer": layer, "index": index, "count": count,

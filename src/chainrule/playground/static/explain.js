@@ -99,10 +99,13 @@ export function showWeight(panel, weight, handlers) {
   panel.append(el('p', { class: 'small' }, `Each path from ${p.param} to the cost multiplies `
     + `the local derivatives on its edges: ${p.factors}.`));
   if (p.listed) {
+    const factor = (name, v) => el('span', { class: 'factor' }, el('span', { class: 'small' }, name),
+      el('br'), fmt(v));
     const rows = p.paths.slice(0, 12).map((q) => [
-      [p.param, ...q.units.map((u, m) => `z^${p.layer + m + 1}[${u}]`), 'C'].join(' → '),
-      q.factors.map(fmt).join(' × '), fmt(q.product)]);
-    panel.append(table(['path', 'factors', 'product'], rows));
+      q.units.map((u, m) => `z^${p.layer + m + 1}[${u}]`).join(' → '),
+      el('span', {}, ...q.factors.flatMap((v, i) => [i ? ' × ' : '', factor(q.names[i], v)])),
+      fmt(q.product)]);
+    panel.append(table(['path through', 'the factors on its edges', 'product'], rows));
     if (p.paths.length > 12) panel.append(el('p', { class: 'small' }, `… and ${p.paths.length - 12} more.`));
     panel.append(el('p', {}, `${p.count} path(s), sum = ${fmt(p.sum)}; backprop's ∂C_x/∂w = `
       + `${fmt(p.backprop)}`));
