@@ -103,9 +103,13 @@ def test_body_size_and_length(client):
     ("weights", {"layer": 0, "row": 0}, 400, "value"),
 ])
 def test_bad_posts(client, sid, path, body, status, named):
+    before = client.call("GET", f"/api/sessions/{sid}")
     message = _error(client, "POST", f"/api/sessions/{sid}/{path}", json.dumps(body).encode(),
                      status=status)
     assert named in message
+    after = client.call("GET", f"/api/sessions/{sid}")     # a refused request changes nothing
+    assert (after["epoch"], after["batch"], after["params"]) == \
+        (before["epoch"], before["batch"], before["params"])
 
 
 @pytest.mark.parametrize(("query", "named"), [
@@ -134,6 +138,9 @@ def test_unknown_things(client, sid):
 def test_heatmaps_of_a_set_that_is_not_planar(client):
     sid = client.session(dataset="digits", layers=[4])["id"]
     assert "not 2-D" in _error(client, "GET", f"/api/sessions/{sid}/heatmaps", status=400)
+    assert "not 2-D" in _error(client, "POST", f"/api/sessions/{sid}/step",
+                               b'{"batches": 1, "grid": 50}', status=400)
+    assert client.call("GET", f"/api/sessions/{sid}")["batch"] == 0     # nothing was trained
 
 
 def test_foreign_host_and_origin_are_refused(client, sid):

@@ -173,6 +173,8 @@ def _step(session, body):
     unknown = sorted(set(body) - {"epochs", "batches"})
     if unknown:
         raise InputError(f"step: unknown key {unknown[0]!r}; expected epochs or batches, grid")
+    if grid is not None:
+        session.check_grid(grid)         # before training: a bad request changes nothing
     result = session.step(body.get("epochs"), body.get("batches"))
     if grid is not None:
         result["heatmaps"] = encode_heatmaps(session.heatmaps(grid))

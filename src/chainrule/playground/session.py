@@ -215,13 +215,17 @@ class Session:
         target[index] = value
         return float(target[index])
 
-    def heatmaps(self, grid):
-        """Every unit's activation (and each input feature) on a grid × grid lattice of the
-        2-D domain: {"grid", "domain", "features": [...], "layers": [[...] per unit], "output"}."""
+    def check_grid(self, grid):
+        """InputError unless heatmaps on a grid × grid lattice can be drawn for this data."""
         if not self.data.planar:
             raise InputError("heatmaps: this data set is not 2-D (heatmaps need points x1, x2)")
         if isinstance(grid, bool) or not isinstance(grid, int) or not 2 <= grid <= MAX_GRID:
             raise InputError(f"grid: expected an integer from 2 to {MAX_GRID}, got {grid!r}")
+
+    def heatmaps(self, grid):
+        """Every unit's activation (and each input feature) on a grid × grid lattice of the
+        2-D domain: {"grid", "domain", "features": [...], "layers": [[...] per unit], "output"}."""
+        self.check_grid(grid)
         (x_lo, x_hi), (y_lo, y_hi) = self.data.domain
         xs, ys = np.linspace(x_lo, x_hi, grid), np.linspace(y_hi, y_lo, grid)   # row 0: top
         P = np.column_stack([np.tile(xs, grid), np.repeat(ys, grid)])
