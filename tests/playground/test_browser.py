@@ -209,3 +209,18 @@ def test_a_first_layer_weight_shows_its_paths_on_the_network(page, tmp_path):
     # the three paths on the drawing: 1 -> (0, 1, 2) in layer 2 -> the output
     assert page.locator("[data-testid=network] path.weight.on-path").count() == 3 + 3
     _shoot(page, "paths", tmp_path, full_page=True)
+
+
+
+def test_refused_settings_are_explained_and_undone(page, tmp_path):
+    _open(page, "#layers=4,oops")
+    assert "layers" in page.text_content("#status")             # what was wrong, in words
+    assert "default setup" in page.text_content("#status")
+    assert page.locator("[data-testid=network] .unit").count() == 2 + 4 + 2 + 1
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2,0\n3,x,1\n")
+    page.set_input_files("#csv-file", str(bad))
+    _until(page, "document.getElementById('status').textContent.includes('not a number')")
+    assert "csv:2:2" in page.text_content("#status")
+    assert "dataset=circle" in page.url                          # the run before is kept
+    assert page.locator("[data-testid=network] .unit").count() == 2 + 4 + 2 + 1

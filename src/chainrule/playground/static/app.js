@@ -126,7 +126,8 @@ async function newSession() {
     render(info);
     buildExamples();
     refreshStuck();
-  } catch (error) { report(error); }
+    return true;
+  } catch (error) { report(error); return false; }
 }
 
 async function refreshMaps() {
@@ -304,9 +305,11 @@ function showTip(event, l, j, k) {
 }
 
 // -- settings --------------------------------------------------------------------------------
-function change(patch) {
+// A new run with some settings changed; refused settings are put back, the error shown.
+async function change(patch) {
+  const previous = { ...state.config };
   Object.assign(state.config, patch);
-  newSession();
+  if (!(await newSession())) { state.config = previous; syncControls(); }
 }
 
 function resize(layer, delta) {
@@ -423,7 +426,12 @@ async function start() {
   buildStaticControls();
   wire();
   syncControls();
-  await newSession();
+  if (!(await newSession())) {     // a link with a setting the server refuses: the defaults
+    const refused = $('status').textContent;
+    state.config = { ...state.options.defaults };
+    syncControls();
+    if (await newSession()) report(new Error(`${refused} — the default setup is shown instead`));
+  }
 }
 
 start();
