@@ -35,7 +35,7 @@ def add_parser(subparsers):
                     "from chainrule's own backprop, and the ledger, nudges and path sums behind "
                     "it) and open it in the browser.")
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to bind (default: %(default)s; other machines cannot reach it)")
+                   help="address to bind (default: %(default)s, which other machines cannot reach)")
     p.add_argument("--port", type=_port, default=8765,
                    help="port (default: %(default)s; 0 picks a free one)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser")
