@@ -217,6 +217,7 @@ function setPlayButton() {
 }
 
 async function afterManualStep() {
+  while (state.busy) await new Promise((resolve) => setTimeout(resolve, 10));  // a frame in flight
   refreshStuck();
   if (state.picked) await pickWeight(...state.picked);
   if (state.point >= 0) await pickPoint(state.point);
@@ -321,7 +322,7 @@ function resize(layer, delta) {
 function wire() {
   $('play').addEventListener('click', () => {
     state.playing = !state.playing; setPlayButton();
-    if (state.playing) loop(); else refreshStuck();
+    if (state.playing) loop(); else afterManualStep();    // paused: the panels catch up
   });
   $('step').addEventListener('click', async () => {
     state.playing = false; setPlayButton();
