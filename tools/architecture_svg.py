@@ -17,7 +17,8 @@ from imports import GRAPH
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 ROOMS = {
-    "cli": "cli\ncommand line", "explanations": "explanations\nledger, graphs, plots",
+    "cli": "cli\ncommand line", "playground": "playground\nthe browser page",
+    "explanations": "explanations\nledger, graphs, plots",
     "training": "training\ntrain, optim, checkpoints", "nn": "nn\nNetwork, BP1-BP4",
     "data": "data\ndigits, MNIST, CSV", "engine": "engine", "_fast": "_fast\nBLAS, C kernels",
     "errors": "errors", "fsutil": "fsutil\natomic writes",
