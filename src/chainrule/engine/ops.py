@@ -101,18 +101,28 @@ def _mask(x, lo, hi):
 ONE, MINUS_ONE = "1", "-1"  # constant partials: the rule passes g (or -g) on without a product
 
 
-def _times(partial):
-    """The rule ``g ↦ g ⊙ partial(out, *args)``, for a cotangent and a tangent alike."""
+def _times(partial, n_args):
+    """The rule ``g ↦ g ⊙ partial(out, *args)``, for a cotangent and a tangent alike.
+
+    Written out for one and two arguments without parameters (most rows): a rule runs once per
+    node and pass, and packing ``*args, **params`` would cost more than the product's call.
+    """
     if partial is ONE:
         return lambda g, out, *args, **params: g
     if partial is MINUS_ONE:
         return lambda g, out, *args, **params: -g
+    code = partial.__code__
+    if not code.co_flags & 0x0C and code.co_argcount == 1 + n_args:   # (out, x) or (out, x, y)
+        if n_args == 1:
+            return lambda g, out, x: g * partial(out, x)
+        if n_args == 2:
+            return lambda g, out, x, y: g * partial(out, x, y)
     return lambda g, out, *args, **params: g * partial(out, *args, **params)
 
 
 def elementwise(name, forward, partials):
     """A row for an elementwise op from ∂out/∂(each argument): both modes' rules in one."""
-    rules = tuple(_times(p) for p in partials)
+    rules = tuple(_times(p, len(partials)) for p in partials)
     return Primitive(name, forward, vjp=rules, jvp=rules)
 
 
