@@ -13,6 +13,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -78,7 +79,8 @@ class BaseMLP(BaseEstimator):
     def _network(self):
         net = self.__dict__.get("network_")
         if net is None:
-            raise AttributeError(f"{type(self).__name__} is not fitted yet: no coefs_")
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet; call "
+                                 "'fit' first")
         return net
 
     @property
@@ -199,11 +201,18 @@ class BaseMLP(BaseEstimator):
         return True
 
     # ------------------------------------------------------------------ predicting
-    def _forward(self, X):
-        """a^L for X, validated as scikit-learn does (feature count and names)."""
+    def _forward(self, X, output_z=False):
+        """a^L for X, validated as scikit-learn does (feature count and names); with
+        ``output_z``, the output layer's weighted input z^L instead."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        return self.network_.forward(X)
+        net = self.network_
+        if not output_z:
+            return net.forward(X)
+        a = net.check_inputs(X)
+        for W, b in zip(net.weights[:-1], net.biases[:-1]):
+            a = nn.ACTIVATIONS[net.activation].forward(a @ W.T + b)
+        return a @ net.weights[-1].T + net.biases[-1]
 
     def _score(self, X, y, sample_weight=None):
         """The early-stopping score of rows already validated: NaN if the outputs overflowed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
@@ -172,8 +173,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._decode(self._forward(X))
 
     def predict_proba(self, X):
-        """Probability of each class, columns in the order of ``classes_``."""
-        a = self._forward(X)
+        """Probability of each class, columns in the order of ``classes_``.
+
+        Sigmoid outputs are taken as scipy's ``expit(z^L)``: the network's faster
+        (1 + tanh(z/2))/2 rounds probabilities below about 1e-17 to 0 (and ln 0 to −inf).
+        """
+        net = self._network()
+        if net.output == "sigmoid":
+            a = self._forward(X, output_z=True)
+            expit(a, out=a)
+        else:
+            a = self._forward(X)
         if a.shape[1] == 1:
             return np.hstack([1 - a, a])
         if self.network_.output == "sigmoid" and self._label_binarizer.y_type_ == "multiclass":
