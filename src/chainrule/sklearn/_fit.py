@@ -280,7 +280,7 @@ def fit_full_batch(est, X, Y, s, data_scale):
     result = scipy.optimize.minimize(fun, net.to_vector().astype(np.float64), jac=True,
                                      method=method, callback=callback, options=options)
     if not result.success:
-        warnings.warn(f"{est.solver.upper()} failed to converge after {result.nit} iteration(s) "
+        warnings.warn(f"{est.solver} failed to converge after {result.nit} iteration(s) "
                       f"(status={result.status}): {result.message}. Increase the number of "
                       "iterations (max_iter) or scale the data.", ConvergenceWarning,
                       stacklevel=3)
