@@ -18,8 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from chainrule import nn
-from chainrule.optim import optimizer_from_config
+from chainrule import nn, optim
 from chainrule.sklearn import _fit
 
 # scikit-learn's activation names -> chainrule's
@@ -240,7 +239,7 @@ class BaseMLP(BaseEstimator):
             state["network_"] = nn.Network.from_config(*state["network_"])
         if isinstance(state.get("_optimizer"), tuple):
             config, saved = state["_optimizer"]
-            optimizer = optimizer_from_config(config)
+            optimizer = optim.optimizer_from_config(config)
             optimizer.load_state_dict(saved, state["network_"].params)
             state["_optimizer"] = optimizer
         super().__setstate__(state)

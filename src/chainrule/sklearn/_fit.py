@@ -16,8 +16,8 @@ The epoch loop follows scikit-learn's ``_fit_stochastic`` line for line — the 
 and early-stopping split drawn from the same ``RandomState``, the same stopping rule and
 learning-rate schedules — so the defaults start from scikit-learn's weights and see the
 batches in scikit-learn's order. SGD (with momentum and Nesterov's look-ahead) is
-:class:`chainrule.optim.SGD`, its step fused into BP4's product; Adam is
-:class:`chainrule.optim.Adam` with scikit-learn's placement of ε (see :func:`adam_step`).
+:class:`chainrule.training.optim.SGD`, its step fused into BP4's product; Adam is
+:class:`chainrule.training.optim.Adam` with scikit-learn's placement of ε (see :func:`adam_step`).
 
 >>> import numpy as np, chainrule as cr
 >>> net = cr.nn.Network([2, 1], cost="cross-entropy", init="zeros", dtype="float64")
@@ -38,8 +38,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches, shuffle
 
-from chainrule import nn
-from chainrule.optim import SGD, Adam
+from chainrule import nn, optim
 
 
 def example_costs(net, a, Y):
@@ -78,9 +77,10 @@ def weighted_value_and_grad(net, X, Y, s, alpha, data_scale=1.0):
 def make_optimizer(est):
     """chainrule's SGD or Adam with the estimator's settings (``learning_rate_init`` as η)."""
     if est.solver == "sgd":
-        return SGD(lr=est.learning_rate_init, momentum=est.momentum,
+        return optim.SGD(lr=est.learning_rate_init, momentum=est.momentum,
                    nesterov=bool(est.nesterovs_momentum and est.momentum > 0))
-    return Adam(lr=est.learning_rate_init, beta1=est.beta_1, beta2=est.beta_2, eps=est.epsilon)
+    return optim.Adam(lr=est.learning_rate_init, beta1=est.beta_1, beta2=est.beta_2,
+                      eps=est.epsilon)
 
 
 def adam_step(optimizer, params, grads, epsilon):

@@ -7,7 +7,7 @@
 - :func:`network_svg`: a network's layers as columns of units (at most 8 drawn per layer);
 - :func:`curves_svg`: per-epoch series as polylines (a History's cost and accuracy).
 
->>> from chainrule.diagram import trace
+>>> from chainrule.explanations.diagram import trace
 >>> svg = graph_svg(trace(lambda a, b: (a + b) * (b + 1), 2.0, 1.0))
 >>> svg.startswith("<svg") and "∂e/∂c = 2" in svg and "de/db = 5" in svg
 True
@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from chainrule.diagram_render import _fmt, _show
+from chainrule.explanations.render import _fmt, _show
 
 FONT = 'font-family="Helvetica, Arial, sans-serif"'
 CHAR = 7.0           # approximate width of one character at 12px

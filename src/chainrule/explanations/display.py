@@ -6,9 +6,12 @@ Each function returns the HTML (or Markdown) a ``_repr_*_`` method hands to Jupy
 - :func:`history_html`: a training History as a small table and its curves;
 - :func:`graph_html`: a traced graph (``cr.trace``) drawn as SVG with its local derivatives
   (no Graphviz), plus the derivative of the output for every input;
-- :func:`ledger_markdown`: the explain ledger as the CLI's Markdown worked example (Mazur);
-- :func:`gradcheck_html`, :func:`network_check_html`: a gradient check's verdict and errors;
+- :func:`network_check_html`: ``cr.nn.check_network``'s verdict and relative differences;
 - :func:`trace_html`: a BackpropTrace's shapes and a summary, not every array.
+
+The classes' ``_repr_html_``/``_repr_svg_`` methods call these. The explain ledger shows
+itself as the CLI's Markdown (``Ledger._repr_markdown_``) and ``cr.gradcheck``'s result as
+Markdown written by the engine itself, which imports nothing from here.
 
 >>> import chainrule as cr
 >>> html = network_html(cr.nn.Network([2, 3, 1], seed=0))
@@ -22,7 +25,7 @@ from html import escape
 
 import numpy as np
 
-from chainrule.explain_drawing import curves_svg, graph_svg, network_svg
+from chainrule.explanations.drawing import curves_svg, graph_svg, network_svg
 
 STYLE = ('style="border-collapse:collapse;font-size:12px;margin:4px 0" '
          'border="1" cellpadding="3"')
@@ -115,42 +118,10 @@ def graph_html(graph, mode="reverse", wrt=None) -> str:
     return "<div>" + "".join(parts) + "</div>"
 
 
-# -- the explain ledger ------------------------------------------------------------------------
-def ledger_markdown(result) -> str:
-    """The ledger of ``cr.explain`` as Markdown with LaTeX: every number of one step.
-
-    >>> from chainrule import ledger
-    >>> net = ledger.load_net_json(ledger.MAZUR_EXAMPLE)
-    >>> md = ledger_markdown(ledger.explain(net, [0.05, 0.1], [0.01, 0.99], lr=0.5))
-    >>> "0.298371109" in md and "0.35891648" in md
-    True
-    """
-    from chainrule.ledger import to_markdown
-
-    return to_markdown(result)
-
-
 # -- gradient checks ---------------------------------------------------------------------------
 def _verdict(ok) -> str:
     colour, word = ("#26a269", "ok") if ok else ("#c01c28", "FAILED")
     return f'<b style="color:{colour}">{word}</b>'
-
-
-def gradcheck_html(result) -> str:
-    """``cr.gradcheck``'s verdict, its largest errors and the worst entry."""
-    rows = [["entries checked", result.entries],
-            ["modes", " + ".join(result.modes) or "none"],
-            ["max abs error", f"{result.max_abs_error:.3g}"],
-            ["max rel error", f"{result.max_rel_error:.3g}"],
-            ["tolerance", f"atol {result.atol:g}, rtol {result.rtol:g}"]]
-    if result.worst is not None:
-        w = result.worst
-        rows.append(["worst entry", f"input {w['input']} index {w['index']}, {w['mode']} mode: "
-                                    f"analytic {w['analytic']:.8g} vs numeric "
-                                    f"{w['numeric']:.8g}"])
-    rows += [[f"skipped {mode}", why] for mode, why in result.skipped.items()]
-    return (f"<div>gradcheck {_verdict(result.ok)} (central differences vs the engine)"
-            + _table(["", ""], rows) + "</div>")
 
 
 def network_check_html(report) -> str:
