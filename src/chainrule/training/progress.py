@@ -28,7 +28,7 @@ def progress_bar(total, desc, enabled=True, unit="batch"):
     if not enabled or total < 2:
         return None
     try:
-        from tqdm import tqdm as text_bar     # the text bar (tqdm.std)
+        from tqdm import tqdm as text_bar  # the text bar (tqdm.std)
     except ImportError:
         return None
     if in_notebook():
