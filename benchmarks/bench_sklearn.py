@@ -4,7 +4,8 @@ Each case fits scikit-learn's estimator and chainrule's with identical parameter
 same data, alternating the two ``--repeats`` times; it reports the median fit time of each,
 their ratio (chainrule / scikit-learn: below 1 is faster), the number of epochs or
 iterations each ran and their test scores (the defaults start from the same weights and see
-the same batches, so those agree).
+the same batches, so those agree). Both run under the same BLAS thread limit (``--threads``,
+through threadpoolctl, for NumPy's and SciPy's BLAS alike).
 
     python benchmarks/bench_sklearn.py                      # every case, 5 alternating repeats
     python benchmarks/bench_sklearn.py --cases digits-adam --repeats 3 --json results.json
@@ -26,6 +27,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as SkClassifier
 from sklearn.neural_network import MLPRegressor as SkRegressor
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from chainrule.fsutil import atomic_write
 from chainrule.sklearn import MLPClassifier, MLPRegressor
@@ -93,10 +95,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", nargs="+", choices=sorted(CASES), default=list(CASES))
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2, help="BLAS threads for both")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args(argv)
     log = lambda line: print(line, file=sys.stderr, flush=True)   # noqa: E731
-    results = [run_case(name, args.repeats, log) for name in args.cases]
+    with threadpool_limits(limits=args.threads):
+        results = [run_case(name, args.repeats, log) for name in args.cases]
+    print(f"BLAS threads: {args.threads}; {args.repeats} alternating runs per case, medians")
     print(f"{'case':<14} {'scikit-learn s':>14} {'chainrule s':>12} {'ratio':>6} "
           f"{'iterations':>11} {'test score (sk / cr)':>21}")
     for r in results:
