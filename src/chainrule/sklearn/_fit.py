@@ -16,8 +16,8 @@ The epoch loop follows scikit-learn's ``_fit_stochastic`` line for line — the 
 and early-stopping split drawn from the same ``RandomState``, the same stopping rule and
 learning-rate schedules — so the defaults start from scikit-learn's weights and see the
 batches in scikit-learn's order. SGD (with momentum and Nesterov's look-ahead) is
-:class:`chainrule.training.optim.SGD`, its step fused into BP4's product; Adam is
-:class:`chainrule.training.optim.Adam` with scikit-learn's placement of ε (see :func:`adam_step`).
+:class:`chainrule.training.steps.SGD`, its step fused into BP4's product; Adam is
+:class:`chainrule.training.steps.Adam` with scikit-learn's placement of ε (see :func:`adam_step`).
 
 >>> import numpy as np, chainrule as cr
 >>> net = cr.nn.Network([2, 1], cost="cross-entropy", init="zeros", dtype="float64")
