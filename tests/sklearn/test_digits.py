@@ -36,12 +36,12 @@ def test_digits_accuracy_matches_sklearns(digits):
 
 def test_grid_search_with_two_workers_and_cross_validation(digits):
     X_train, _, y_train, _ = digits
-    X, y = X_train[:600], y_train[:600]
-    pipe = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(30,), max_iter=30,
+    X, y = X_train[:450], y_train[:450]
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(30,), max_iter=20,
                                                          learning_rate_init=0.01,
                                                          random_state=0))
     search = GridSearchCV(pipe, {"mlpclassifier__alpha": [1e-4, 3.0],
-                                 "mlpclassifier__solver": ["adam", "sgd"]}, cv=3, n_jobs=2)
+                                 "mlpclassifier__solver": ["adam", "sgd"]}, cv=2, n_jobs=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         search.fit(X, y)
@@ -53,13 +53,13 @@ def test_grid_search_with_two_workers_and_cross_validation(digits):
 
 def test_regressor_fits_a_smooth_function_as_well_as_sklearns():
     rng = np.random.default_rng(0)
-    X = rng.uniform(-np.pi, np.pi, (400, 2))
+    X = rng.uniform(-np.pi, np.pi, (300, 2))
     y = np.sin(X[:, 0]) * np.cos(X[:, 1])
     X_test = rng.uniform(-np.pi, np.pi, (200, 2))
     y_test = np.sin(X_test[:, 0]) * np.cos(X_test[:, 1])
     scores = []
     for cls in (sk.MLPRegressor, MLPRegressor):
-        model = cls(hidden_layer_sizes=(50,), activation="tanh", solver="lbfgs", max_iter=500,
+        model = cls(hidden_layer_sizes=(20,), activation="tanh", solver="lbfgs", max_iter=200,
                     random_state=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)

@@ -167,7 +167,7 @@ def fit_stochastic(est, X, Y, s, rng, incremental, data_scale):
     else:
         if est.batch_size > n:
             warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
-                          "going to be clipped", stacklevel=3)
+                          "going to be clipped", stacklevel=5)
         batch_size = int(np.clip(est.batch_size, 1, n))
     batches, grads = _Batches(X, Y), _flat_like(net.params)
     order = np.arange(n)
@@ -202,7 +202,7 @@ def fit_stochastic(est, X, Y, s, rng, incremental, data_scale):
         if est.n_iter_ == est.max_iter:
             warnings.warn(f"Stochastic Optimizer: Maximum iterations ({est.max_iter}) reached "
                           "and the optimization hasn't converged yet.", ConvergenceWarning,
-                          stacklevel=3)
+                          stacklevel=5)
     if est.early_stopping:
         net.from_vector(est._best_params)
 
@@ -283,7 +283,7 @@ def fit_full_batch(est, X, Y, s, data_scale):
         warnings.warn(f"{est.solver} failed to converge after {result.nit} iteration(s) "
                       f"(status={result.status}): {result.message}. Increase the number of "
                       "iterations (max_iter) or scale the data.", ConvergenceWarning,
-                      stacklevel=3)
+                      stacklevel=5)
     est.n_iter_ = min(int(result.nit), est.max_iter)
     net.from_vector(result.x)
     est.loss_ = float(result.fun)
