@@ -74,8 +74,9 @@ def test_network_drawing_caps_the_units_drawn():
     assert len(list(small.iter(SVG + "line"))) == 2 * 3 + 3 * 1
     table = parse_html(net._repr_html_())
     rows = [[td.text for td in tr] for tr in table.iter("tr")][1:]
-    assert rows == [["1", "W^1 (30, 64)", "b^1 (30,)", "sigmoid"],
-                    ["2", "W^2 (10, 30)", "b^2 (10,)", "softmax"]]
+    assert rows == [["1", "W¹ (30, 64)", "b¹ (30,)", "sigmoid"],
+                    ["2", "W² (10, 30)", "b² (10,)", "softmax"]]
+    assert display._sup(12) == "¹²"
     assert "2,260 parameters" in display.network_summary(net)
 
 

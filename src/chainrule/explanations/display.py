@@ -30,6 +30,12 @@ from chainrule.explanations.drawing import curves_svg, graph_svg, network_svg
 STYLE = ('style="border-collapse:collapse;font-size:12px;margin:4px 0" '
          'border="1" cellpadding="3"')
 MAX_ROWS = 10     # a History longer than this shows its first 3 and last 6 epochs
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _sup(l) -> str:
+    """A layer index as superscript digits: W¹², as Nielsen writes W^l."""
+    return str(l).translate(_SUPERSCRIPT)
 
 
 def _table(headers, rows) -> str:
@@ -61,7 +67,7 @@ def network_summary(net) -> str:
 
 def network_html(net) -> str:
     """The layers drawn, and a table of each weight layer's W^l, b^l and activation."""
-    rows = [[f"{l}", f"W^{l} {tuple(W.shape)}", f"b^{l} {tuple(b.shape)}",
+    rows = [[f"{l}", f"W{_sup(l)} {tuple(W.shape)}", f"b{_sup(l)} {tuple(b.shape)}",
              net.output if l == len(net.weights) else net.activation]
             for l, (W, b) in enumerate(zip(net.weights, net.biases), start=1)]
     return (f"<div><b>{escape(network_summary(net))}</b><br>{network_svg(net)}"
@@ -147,5 +153,5 @@ def trace_html(trace) -> str:
                      f"{float(np.linalg.norm(trace.grad_biases[l])):.4g}"])
     return (f"<div><b>BackpropTrace</b>: {m} example{'s' * (m != 1)} of {trace.a[0].shape[1]} "
             f"inputs, cost {trace.cost:.6g}"
-            + _table(["layer l", "δ^l by", "z^l", "a^l", "δ^l", "‖∂C/∂W^l‖", "‖∂C/∂b^l‖"],
-                     rows) + "</div>")
+            + _table(["layer l", "δˡ by", "zˡ", "aˡ", "δˡ", "‖∂C/∂Wˡ‖", "‖∂C/∂bˡ‖"], rows)
+            + "</div>")
