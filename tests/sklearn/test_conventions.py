@@ -166,6 +166,7 @@ def test_refusals_name_the_problem():
     with pytest.raises(ValueError, match="classes must be passed on the first call"):
         MLPClassifier().partial_fit(X, y)
     assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
+    assert not hasattr(MLPRegressor(solver="cg"), "partial_fit")
     with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
         MLPClassifier().fit(X, y, sample_weight=-np.ones(len(y)))
 
@@ -228,6 +229,9 @@ def test_fitted_network_works_with_explain_save_and_the_cli(tmp_path):
     ledger = cr.explain(clf.network_, X[0], np.eye(10)[y[0]])
     np.testing.assert_allclose(ledger["layers"][-1]["a"], clf.predict_proba(X[:1])[0],
                                rtol=1e-9)
+    pytest.importorskip("matplotlib", reason="pip install 'chainrule[plots]'")
+    figure = cr.plots.weight_images(clf.network_.weights[0])      # ex4's hidden-unit images
+    assert figure.axes[0].get_title() == "weights of 20 hidden units"
     path = tmp_path / "mlp.npz"
     cr.nn.save(clf.network_, path)
     np.testing.assert_array_equal(cr.nn.load(path).predict(X), clf.predict(X))
