@@ -17,16 +17,16 @@ EXAMPLES = ROOT / "examples"
 def executed(tmp_path_factory):
     """The notebook after a run in a fresh python3 kernel that imports this checkout's code."""
     notebook = nbformat.read(EXAMPLES / "tutorial.ipynb", as_version=4)
-    saved = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), *filter(None, [saved])])
+    saved = dict(os.environ)
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"),
+                                                *filter(None, [saved.get("PYTHONPATH")])])
+    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"  # small problems
     try:
         nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
                                 resources={"metadata": {"path": str(EXAMPLES)}}).execute()
     finally:
-        if saved is None:
-            os.environ.pop("PYTHONPATH")
-        else:
-            os.environ["PYTHONPATH"] = saved
+        os.environ.clear()
+        os.environ.update(saved)
     return {cell.id: cell for cell in notebook.cells if cell.cell_type == "code"}
 
 
