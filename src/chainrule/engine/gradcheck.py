@@ -63,6 +63,11 @@ class GradcheckResult:
         lines += [f"  skipped {mode}: {why}" for mode, why in self.skipped.items()]
         return "\n".join(lines)
 
+    def _repr_markdown_(self):
+        """Jupyter's view: the verdict in bold, the errors and the worst entry below it."""
+        verdict, *details = str(self).split("\n")
+        return f"**{verdict}**\n\n```\n" + "\n".join(d.strip() for d in details) + "\n```"
+
 
 def _as_float64(x, i):
     array = x.numpy() if isinstance(x, Tensor) else np.asarray(x)

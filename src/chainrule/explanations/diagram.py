@@ -247,6 +247,18 @@ class Graph:
         """SVG drawn by Graphviz's ``dot`` program (RunFailed when it is not installed)."""
         return diagram_render.to_svg(self, mode, wrt)
 
+    def _repr_svg_(self):
+        """Jupyter's view: the graph drawn with its local derivatives (no Graphviz needed)."""
+        from chainrule.explanations.drawing import graph_svg
+
+        return graph_svg(self)
+
+    def _repr_html_(self):
+        """The drawing and the output's derivative for every input."""
+        from chainrule.explanations.display import graph_html
+
+        return graph_html(self)
+
     def render(self, fmt="text", mode="reverse", wrt=None) -> str:
         """``fmt`` one of text, json, dot, svg.
 

@@ -1,10 +1,11 @@
 """The backprop ledger: every number of one forward and backward pass, ready to check by hand.
 
-:func:`explain` runs ``net.backprop_trace`` on one example and returns a plain dict (nested
-lists; the JSON schema of ``chainrule explain --format json``); :func:`render` writes it as
-aligned text, a Markdown worked example with the numbers substituted into each equation
-(the style of Mazur's step-by-step example), JSON, or CSV (one row per number). Indices
-in text, Markdown and CSV are 1-based like Nielsen's w_jk; the JSON arrays are plain lists.
+:func:`explain` runs ``net.backprop_trace`` on one example and returns a dict of nested lists
+(the JSON schema of ``chainrule explain --format json``; Jupyter shows it as Markdown);
+:func:`render` writes it as aligned text, a Markdown worked example with the numbers
+substituted into each equation (the style of Mazur's step-by-step example), JSON, or CSV (one
+row per number). Indices in text, Markdown and CSV are 1-based like Nielsen's w_jk; the JSON
+arrays are plain lists.
 
 Equations (Nielsen's notation): z^l = W^l a^(l-1) + b^l, a^l = σ(z^l);
 BP1 δ^L = ∇_a C ⊙ σ'(z^L); BP2 δ^l = ((W^(l+1))ᵀ δ^(l+1)) ⊙ σ'(z^l); BP3 ∂C/∂b^l_j = δ^l_j;
@@ -53,8 +54,16 @@ def _vector(values, width, what):
     return v
 
 
-def explain(net, x, y, lr=None) -> dict:
-    """Forward pass, BP1-BP4 and (with ``lr``) one gradient step on one example, as a dict.
+class Ledger(dict):
+    """The dict :func:`explain` returns; a notebook shows it as the Markdown worked example."""
+
+    def _repr_markdown_(self):
+        return to_markdown(self)
+
+
+def explain(net, x, y, lr=None) -> Ledger:
+    """Forward pass, BP1-BP4 and (with ``lr``) one gradient step on one example, as a dict
+    (a :class:`Ledger`, which Jupyter displays as the Markdown worked example).
 
     Keys: ``input``, ``target``, ``cost``, ``network`` (sizes, activation, output, cost, lr,
     bp1) and ``layers``: one dict per weight layer with ``weights``, ``biases``, ``z``, ``a``,
@@ -87,8 +96,8 @@ def explain(net, x, y, lr=None) -> dict:
     network = {"sizes": list(net.sizes), "activation": str(net.activation),
                "output": str(net.output), "cost": str(net.cost), "lr": lr,
                "bp1": getattr(trace, "bp1", "")}
-    return {"input": x.tolist(), "target": y.tolist(), "cost": float(trace.cost),
-            "network": network, "layers": layers}
+    return Ledger(input=x.tolist(), target=y.tolist(), cost=float(trace.cost),
+                  network=network, layers=layers)
 
 
 # -- networks from JSON or from a seed -------------------------------------------------------------

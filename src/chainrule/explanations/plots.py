@@ -6,15 +6,19 @@
   (Coursera ex4's ``displayData``: the features a hidden unit has learned to look for);
 - :func:`misclassified`: the examples the network got wrong, titled "true → predicted".
 
-Figures have a fixed size in pixels (``figsize × dpi``; no tight bounding box), are drawn
-with matplotlib's object API on the Agg canvas (no pyplot state, no display needed) and are
-written atomically. The format follows the file name: ``.png``, ``.svg`` or ``.pdf``.
+Figures have a fixed size in pixels (``figsize × dpi``; no tight bounding box) and are
+drawn with matplotlib's object API on the Agg canvas (no pyplot state, no display needed).
+Every function returns its :class:`matplotlib.figure.Figure` (a notebook shows it), and with
+a ``path`` also writes it there atomically, in the format the name ends with: ``.png``,
+``.svg`` or ``.pdf``.
 
 >>> import tempfile, pathlib
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "curves.png"
->>> learning_curves({"train_cost": [0.9, 0.5, 0.4], "val_cost": [1.0, 0.6, 0.5]}, path)
->>> path.read_bytes()[:4] == b"\\x89PNG"
-True
+>>> figure = learning_curves({"train_cost": [0.9, 0.5, 0.4], "val_cost": [1.0, 0.6, 0.5]}, path)
+>>> path.read_bytes()[:4] == b"\\x89PNG", [ax.get_ylabel() for ax in figure.axes]
+(True, ['cost'])
+>>> confusion_matrix([0, 1, 1], [0, 1, 0]).axes[0].get_title()   # no path: just the Figure
+'confusion matrix (accuracy 66.67%, 3 examples)'
 """
 
 from __future__ import annotations
@@ -47,6 +51,13 @@ def _figure(kind):
     Figure, FigureCanvasAgg = require_matplotlib()
     figure = Figure(figsize=SIZES[kind], dpi=DPI)
     FigureCanvasAgg(figure)
+    return figure
+
+
+def _finish(figure, path):
+    """The figure, written to ``path`` first when one is given."""
+    if path is not None:
+        _save(figure, path)
     return figure
 
 
@@ -92,7 +103,7 @@ def _history_series(history):
     return epochs, series
 
 
-def learning_curves(history, path, title="learning curves") -> None:
+def learning_curves(history, path=None, title="learning curves"):
     """Cost and accuracy per epoch, training (solid) vs validation (dashed), as in Nielsen ch.3.
 
     ``history``: per-epoch lists keyed by names containing "cost"/"loss" or "acc", with
@@ -118,10 +129,10 @@ def learning_curves(history, path, title="learning curves") -> None:
         ax.grid(alpha=0.3)
         ax.legend()
     figure.suptitle(title)
-    _save(figure, path)
+    return _finish(figure, path)
 
 
-def confusion_matrix(y_true, y_pred, path, n_classes=None) -> None:
+def confusion_matrix(y_true, y_pred, path=None, n_classes=None):
     """Counts of (true class, predicted class), rows true and columns predicted."""
     y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
@@ -143,7 +154,7 @@ def confusion_matrix(y_true, y_pred, path, n_classes=None) -> None:
     ax.set_ylabel("true class")
     accuracy = np.trace(counts) / max(counts.sum(), 1)
     ax.set_title(f"confusion matrix (accuracy {accuracy:.2%}, {counts.sum()} examples)")
-    _save(figure, path)
+    return _finish(figure, path)
 
 
 def _labels(y, what):
@@ -179,7 +190,7 @@ def _mosaic(rows, shape, pad=1):
     return mosaic
 
 
-def weight_images(W, path, shape=None) -> None:
+def weight_images(W, path=None, shape=None):
     """Each row of ``W`` (a hidden unit's weights from the inputs) as an image, ex4 style."""
     W = np.asarray(W, dtype=np.float64)
     if W.ndim != 2 or W.size == 0 or not np.isfinite(W).all():
@@ -190,10 +201,10 @@ def weight_images(W, path, shape=None) -> None:
     ax.imshow(_mosaic(W, _image_shape(W.shape[1], shape)), cmap="gray", vmin=-1, vmax=1)
     ax.set_axis_off()
     ax.set_title(f"weights of {W.shape[0]} hidden units")
-    _save(figure, path)
+    return _finish(figure, path)
 
 
-def misclassified(X, y_true, y_pred, path, shape=None, limit=36) -> None:
+def misclassified(X, y_true, y_pred, path=None, shape=None, limit=36):
     """The first ``limit`` examples with ``y_pred != y_true``, each titled "true → predicted"."""
     X = np.asarray(X, dtype=np.float64)
     y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
@@ -213,4 +224,4 @@ def misclassified(X, y_true, y_pred, path, shape=None, limit=36) -> None:
         ax.imshow(X[index].reshape(image_shape), cmap="gray_r")
         ax.set_title(f"{y_true[index]} → {y_pred[index]}", fontsize=9)
         ax.set_axis_off()
-    _save(figure, path)
+    return _finish(figure, path)

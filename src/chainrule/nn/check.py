@@ -89,6 +89,12 @@ class NetworkCheck:
                 "forward_mode": self.forward_mode,
                 "rows": rows, "worst": self.worst, "ok": self.ok}
 
+    def _repr_html_(self):
+        """Jupyter's view: the table of relative differences and the verdict."""
+        from chainrule.explanations.display import network_check_html
+
+        return network_check_html(self)
+
     def __str__(self):
         lines = [f"gradient check of {self.network} on {self.examples} examples, "
                  f"l2 = {self.l2:g}, float64",

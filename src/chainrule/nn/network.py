@@ -69,6 +69,12 @@ class BackpropTrace:
     grad_biases: list
     cost: float
 
+    def _repr_html_(self):
+        """Jupyter's view: the shapes per layer and a summary, not every array."""
+        from chainrule.explanations.display import trace_html
+
+        return trace_html(self)
+
 
 class CostName(str):
     """A cost's name that can be called to compute it (``net.cost`` is both)."""
@@ -156,6 +162,18 @@ class Network(FusedBackprop):
     def __repr__(self):
         return (f"Network({list(self.sizes)}, activation={self.activation!r}, "
                 f"output={self.output!r}, cost={self.cost_name!r}, dtype='{self.dtype}')")
+
+    def _repr_html_(self):
+        """Jupyter's view: the layers drawn, their sizes, activations and the cost."""
+        from chainrule.explanations.display import network_html
+
+        return network_html(self)
+
+    def _repr_svg_(self):
+        """The drawing of the layers alone."""
+        from chainrule.explanations.drawing import network_svg
+
+        return network_svg(self)
 
     # ---------------------------------------------------------------- validation
     def check_inputs(self, X):

@@ -101,6 +101,12 @@ class History:
                           if k not in ("epoch", "time") and v is not None)
         return f"History({len(self)} epochs; last: {shown})"
 
+    def _repr_html_(self):
+        """Jupyter's view: a small table of the epochs and the cost and accuracy curves."""
+        from chainrule.explanations.display import history_html
+
+        return history_html(self)
+
 
 @dataclass
 class TrainingState:

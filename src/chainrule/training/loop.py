@@ -24,7 +24,6 @@ import contextlib
 import functools
 import inspect
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -32,6 +31,7 @@ import numpy as np
 
 from chainrule.errors import InputError, RunFailed
 from chainrule.training.callbacks import EarlyStopping, History, ProgressPrinter, TrainingState
+from chainrule.training.progress import progress_bar
 from chainrule.training.steps import gradient_buffers
 
 __all__ = ["train"]
@@ -162,15 +162,9 @@ def batch_step(model, optimizer, l2, n):
 
 
 def _progress_bar(progress, total, epoch, epochs):
-    """A transient tqdm bar over the batches of one epoch, only on an interactive stderr."""
-    if not progress or total < 2 or not sys.stderr.isatty():
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return None
-    return tqdm(total=total, desc=f"epoch {epoch}/{epochs}", unit="batch", leave=False,
-                file=sys.stderr)
+    """A transient bar over the batches of one epoch: tqdm's notebook widget in Jupyter,
+    its text bar on an interactive stderr, none otherwise (:mod:`chainrule.training.progress`)."""
+    return progress_bar(total, f"epoch {epoch}/{epochs}", enabled=bool(progress))
 
 
 def _diverged(epoch, cost, optimizer, model):
@@ -337,7 +331,8 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
     - ``validation``: (X_val, y_val), scored after every epoch.
     - ``seed``: seeds the Generator that shuffles the examples (one permutation per epoch).
     - ``progress``: a line per epoch on stderr (unless a ProgressPrinter is among
-      ``callbacks``) and, on a terminal with tqdm installed, a bar over each epoch's batches.
+      ``callbacks``) and, with tqdm installed, a bar over each epoch's batches (in a terminal, or
+      in Jupyter: the notebook widget with ipywidgets, else the text bar).
     - ``callbacks``: objects with ``on_train_begin(model, epochs)``,
       ``on_epoch_end(epoch, history)`` (return True to stop) and
       ``on_train_end(model, history)``, all optional, or plain functions (on_epoch_end).
