@@ -13,7 +13,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from imports import GRAPH, MODULES, PACKAGE, SRC, cycles
 
-ENGINE_ORDER = ["tensor", "graph", "ops_shape", "ops", "custom", "methods", "api", "gradcheck"]
+ENGINE_ORDER = ["tensor", "graph", "ops_shape", "ops", "ops_math", "ops_reduce", "ops_index",
+                "linalg", "custom", "methods", "api", "gradcheck"]
 
 
 def test_the_analysis_sees_imports():

@@ -20,10 +20,12 @@ ROOMS = {
     "cli": "cli\ncommand line", "playground": "playground\nthe browser page",
     "explanations": "explanations\nledger, graphs, plots",
     "training": "training\ntrain, optim, checkpoints", "nn": "nn\nNetwork, BP1-BP4",
-    "data": "data\ndigits, MNIST, CSV", "engine": "engine", "_fast": "_fast\nBLAS, C kernels",
+    "data": "data\ndigits, MNIST, CSV", "numpy": "numpy\nNumPy, differentiable",
+    "engine": "engine", "_fast": "_fast\nBLAS, C kernels",
     "errors": "errors", "fsutil": "fsutil\natomic writes",
 }
-ENGINE = ["tensor", "graph", "ops_shape", "ops", "custom", "methods", "api", "gradcheck"]
+ENGINE = ["tensor", "graph", "ops_shape", "ops", "ops_math", "ops_reduce", "ops_index", "linalg",
+          "custom", "methods", "api", "gradcheck"]
 
 
 def room(module: str) -> str | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 
 from chainrule.engine import (
+    ComplexValueError,
     GradcheckResult,
     Tensor,
     abs,
@@ -23,6 +24,7 @@ from chainrule.engine import (
     clip,
     concatenate,
     cos,
+    cumsum,
     exp,
     grad,
     gradcheck,
@@ -33,13 +35,16 @@ from chainrule.engine import (
     leaky_relu,
     log,
     log_softmax,
+    logsumexp,
     matmul,
     max,
     maximum,
     mean,
+    min,
     minimum,
     no_grad,
     primitive,
+    prod,
     relu,
     reshape,
     sigmoid,
@@ -47,11 +52,13 @@ from chainrule.engine import (
     softmax,
     sqrt,
     stack,
+    std,
     sum,
     tanh,
     tensor,
     transpose,
     value_and_grad,
+    var,
     vjp,
     where,
 )
@@ -60,6 +67,7 @@ __version__ = "0.1.0"
 
 # lazily loaded: public name -> (module, attribute or None for the module itself)
 _LAZY = {
+    "numpy": ("chainrule.numpy", None),
     "nn": ("chainrule.nn", None),
     "optim": ("chainrule.training.optim", None),
     "data": ("chainrule.data", None),
@@ -74,6 +82,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "ComplexValueError", "cumsum", "logsumexp", "min", "prod", "std", "var",
     "GradcheckResult", "Tensor", "abs", "check_grads", "clip", "concatenate", "cos", "exp",
     "grad", "gradcheck", "hessian", "jacfwd", "jacrev", "jvp", "leaky_relu", "log", "log_softmax",
     "matmul", "max",
@@ -82,6 +91,21 @@ __all__ = [
     "sqrt", "stack", "sum", "tanh", "tensor", "transpose", "value_and_grad", "vjp", "where",
     *_LAZY,
 ]
+
+
+def _numpy_protocol(name):
+    """NumPy's protocol ``name`` for Tensor until chainrule.numpy is loaded: the first NumPy
+    function called on a Tensor loads it, which puts the real protocols in place. So
+    ``np.exp(t)`` always runs chainrule.numpy's twin, and ``import chainrule`` stays light."""
+    def first_call(self, *args, **kwargs):
+        importlib.import_module("chainrule.numpy")
+        return getattr(Tensor, name)(self, *args, **kwargs)
+    first_call.__name__ = name
+    return first_call
+
+
+Tensor.__array_ufunc__ = _numpy_protocol("__array_ufunc__")
+Tensor.__array_function__ = _numpy_protocol("__array_function__")
 
 
 def __getattr__(name: str):

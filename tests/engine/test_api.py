@@ -171,9 +171,27 @@ def test_user_primitive_without_jvp_names_itself_in_forward_mode():
     assert np.array_equal(cr.grad(lambda x: cr.sum(scalar_zero(x)))(np.ones(3)), np.zeros(3))
 
 
-def test_user_primitive_with_numpy_rules_explains_why_it_cannot_go_second_order():
+def test_user_primitive_with_numpy_rules_goes_second_order_through_the_twins():
+    """np.cos on a tensor runs chainrule.numpy.cos, so rules written with NumPy differentiate
+    again: d²/dx² sin = -sin, in all three ways of going second order."""
     np_sin = cr.primitive(np.sin, lambda g, out, x: (g * np.cos(x),),
                           lambda ts, out, x: ts[0] * np.cos(x), name="np_sin")
+    assert cr.grad(np_sin)(0.5) == pytest.approx(np.cos(0.5))
+    assert cr.grad(cr.grad(np_sin))(0.5) == pytest.approx(-np.sin(0.5))
+    assert cr.jvp(lambda x: cr.jvp(np_sin, (x,), (1.0,))[1], (0.5,), (1.0,))[1] == \
+        pytest.approx(-np.sin(0.5))
+    assert cr.hessian(np_sin)(0.5) == pytest.approx(-np.sin(0.5))
+
+
+def test_user_primitive_with_rules_numpy_cannot_differentiate_explains_why():
+    """A rule using a NumPy function without a differentiable twin (here np.frexp, the
+    mantissa) works at first order and says what to do at the second."""
+    def cos_by_frexp(x):
+        mantissa, exponent = np.frexp(np.cos(x))
+        return mantissa * 2.0 ** exponent
+
+    np_sin = cr.primitive(np.sin, lambda g, out, x: (g * cos_by_frexp(x),),
+                          lambda ts, out, x: ts[0] * cos_by_frexp(x), name="np_sin")
     assert cr.grad(np_sin)(0.5) == pytest.approx(np.cos(0.5))  # first order is fine
     assert cr.jvp(np_sin, (0.5,), (1.0,))[1] == pytest.approx(np.cos(0.5))
     with pytest.raises(InputError, match="np_sin: to differentiate it again, write its vjp"):

@@ -68,10 +68,12 @@ def test_comparisons_return_plain_boolean_arrays():
     assert np.array_equal(t > 1.5, [False, True, True])
 
 
-def test_numpy_ufuncs_refuse_tensors_instead_of_dropping_the_graph():
+def test_numpy_functions_keep_the_graph_or_refuse_the_tensor():
     t = cr.tensor([1.0], requires_grad=True)
-    with pytest.raises(TypeError):
-        np.exp(t)
+    np.sum(np.exp(t) * np.ones(1)).backward()  # the twins of chainrule.numpy: still a graph
+    assert np.allclose(t.grad, np.e)
+    with pytest.raises(TypeError, match="chainrule.numpy has no unique"):
+        np.unique(t)  # no twin: refused, not silently converted
     assert np.array_equal(np.asarray(t), [1.0])  # explicit conversion is allowed
 
 

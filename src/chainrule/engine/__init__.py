@@ -7,6 +7,10 @@ Files in import order, each importing only those before it:
   un-broadcasting
 - ``ops_shape`` rows that move entries (reshape, transpose, indexing, matmul, concatenate, stack)
 - ``ops``       rows that compute them (elementwise, reductions, softmax)
+- ``ops_math``  NumPy's other elementwise functions (tan ... arctanh, log1p, mod, sign, astype)
+- ``ops_reduce`` min, prod, var, std, cumsum, cumprod, logsumexp
+- ``ops_index`` einsum, tensordot, dot, trace, diagonal, take, sort, ...; squeeze, moveaxis
+- ``linalg``    inv, solve, det, slogdet, cholesky
 - ``custom``    ``cr.primitive``: a user's own row
 - ``methods``   Tensor's operators and methods, attached to the class
 - ``api``       grad, value_and_grad, vjp, jvp, jacfwd, jacrev, hessian
@@ -47,11 +51,13 @@ from chainrule.engine.ops import (
     tanh,
     where,
 )
+from chainrule.engine.ops_reduce import cumsum, logsumexp, min, prod, std, var
 from chainrule.engine.ops_shape import concatenate, getitem, matmul, reshape, stack, transpose
-from chainrule.engine.tensor import Tensor, tensor
+from chainrule.engine.tensor import ComplexValueError, Tensor, tensor
 
 __all__ = [
-    "GradcheckResult", "Tensor", "abs", "add", "broadcast_to", "check_grads", "clip",
+    "ComplexValueError", "GradcheckResult", "Tensor", "abs", "cumsum", "logsumexp", "min", "prod",
+    "std", "var", "add", "broadcast_to", "check_grads", "clip",
     "concatenate", "cos", "div", "exp", "getitem", "grad", "gradcheck", "hessian", "jacfwd",
     "jacrev", "jvp", "leaky_relu", "log", "log_softmax", "matmul", "max", "maximum", "mean",
     "minimum", "mul", "neg", "no_grad", "pow", "primitive", "relu", "reshape", "sigmoid", "sin",

@@ -25,7 +25,7 @@ import numpy as np
 
 from chainrule.engine.graph import _make, backward_pass, writable
 from chainrule.engine.ops_shape import reshape, stack
-from chainrule.engine.tensor import Tensor
+from chainrule.engine.tensor import Tensor, refuse_complex
 from chainrule.errors import InputError
 
 _levels = itertools.count(1)  # level 0 is the requires_grad graph; -1 are constants
@@ -43,6 +43,7 @@ def _primal(x, who, i):
             except (TypeError, ValueError):
                 raise InputError(f"{who}: argument {i} is not a number or array "
                                  f"({type(x).__name__})") from None
+    refuse_complex(value, who, f"argument {i}")
     if value.dtype.kind != "f":
         raise InputError(f"{who} needs float inputs; argument {i} has dtype {value.dtype}")
     return value
@@ -102,6 +103,7 @@ def vjp(f, *primals, has_aux=False):
         raise InputError("vjp: f must return one array (not a tuple); use has_aux=True for "
                          "extra outputs")
     value = _unbox(out, level)
+    refuse_complex(value, "vjp", "the output of f")
     shape, dtype = np.shape(value), getattr(value, "dtype", np.dtype(np.float64))
 
     def vjp_fn(cotangent):
@@ -112,6 +114,8 @@ def vjp(f, *primals, has_aux=False):
         if type(g) is not Tensor:
             g = g.astype(dtype)  # a copy: never the caller's own array
         found = backward_pass(out, g) if type(out) is Tensor and out.level == level else {}
+        for _, g_leaf in found.values():  # a complex constant inside f makes them complex
+            refuse_complex(g_leaf, "vjp", "a value inside f")
         handed_out = []
         return tuple(_export(found[id(leaf)][1], handed_out) if id(leaf) in found
                      else np.zeros(leaf.shape, leaf.dtype) for leaf in leaves)
@@ -185,7 +189,9 @@ def jvp(f, primals, tangents):
 
 
 def _read_dual(out, level):
+    refuse_complex(out, "jvp", "the output of f")
     if type(out) is Tensor and out.level == level:
+        refuse_complex(out.tangent, "jvp", "a value inside f")
         return _export(out.value), _export(out.tangent)
     value = _export(out)  # does not depend on the primals: its tangent is zero
     return value, np.zeros(np.shape(value), getattr(value, "dtype", np.float64))

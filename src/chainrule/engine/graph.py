@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.engine.tensor import Tensor, raw
+from chainrule.engine.tensor import Tensor, raw, refuse_complex
 from chainrule.errors import InputError
 
 
@@ -277,8 +277,10 @@ def backward(output, cotangent=None):
             raise InputError(f"backward: cotangent has shape {cotangent.shape} but the output "
                              f"has shape {shape}")
         cotangent = cotangent.astype(output.dtype)  # a copy: never the caller's own array
+    refuse_complex(output, "backward", "the output")
     handed_out = []
     for leaf, g in backward_pass(output, cotangent).values():
+        refuse_complex(g, "backward", "a value in the graph")
         g = writable(g, handed_out)
         leaf.grad = g if leaf.grad is None else leaf.grad + g
 

@@ -74,6 +74,19 @@ def _safe_log(x):
     return log(where(raw(x) > 0, x, 1.0))
 
 
+def _pow_partial(x, y):
+    """d x**y / dx = y x**(y-1), and 0 where y = 0 (as JAX and autograd: x**0 is the constant 1,
+    also at x = 0, where y x**(y-1) would be 0 * inf). Where y = 0, x is replaced by 1 before
+    the power, so that differentiating this partial again meets no inf either."""
+    if type(y) is float or type(y) is int:  # a Python exponent: x ** 2, x ** 0.5 (usually)
+        return y * x ** (y - 1) if y != 0 else 0.0
+    exponent = raw(y)
+    if np.count_nonzero(exponent) == exponent.size:  # no zero (the cheapest check NumPy has)
+        return y * x ** (y - 1)
+    zero = exponent == 0
+    return where(zero, 0.0, y * where(zero, 1.0, x) ** (y - 1))
+
+
 def _sigmoid(x):
     return np.exp(-np.logaddexp(0, -x))  # = 1 / (1 + e^-x), without overflow for x << 0
 
@@ -132,7 +145,7 @@ ADD = elementwise("add", np.add, (ONE, ONE))
 SUB = elementwise("sub", np.subtract, (ONE, MINUS_ONE))
 MUL = elementwise("mul", np.multiply, (lambda out, x, y: y, lambda out, x, y: x))
 DIV = elementwise("div", np.true_divide, (lambda out, x, y: 1 / y, lambda out, x, y: -out / y))
-POW = elementwise("pow", np.power, (lambda out, x, y: y * x ** (y - 1),
+POW = elementwise("pow", np.power, (lambda out, x, y: _pow_partial(x, y),
                                     lambda out, x, y: out * _safe_log(x)))
 MAXIMUM = elementwise("maximum", np.maximum, (lambda out, x, y: _tie_weights(x, y, _dtype(out)),
                                               lambda out, x, y: _tie_weights(y, x, _dtype(out))))

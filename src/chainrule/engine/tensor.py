@@ -30,17 +30,35 @@ import numpy as np
 from chainrule.errors import InputError
 
 
+class ComplexValueError(InputError, TypeError):
+    """chainrule differentiates real functions of real arrays: a complex value was met.
+
+    A ``TypeError`` (a complex number is the wrong type here) and an ``InputError``.
+    """
+
+
+def refuse_complex(value, who, what):
+    """Raise ComplexValueError if ``value`` (an array, a scalar or a tensor) is complex."""
+    dtype = np.result_type(complex) if isinstance(value, complex) else getattr(value, "dtype", None)
+    if dtype is not None and dtype.kind == "c":
+        raise ComplexValueError(f"{who}: {what} is complex (dtype {dtype}); chainrule "
+                                "differentiates real functions of real arrays only")
+
+
 class Tensor:
     """A node: ``value`` (the primal), ``level``, the op that made it and its ``inputs``."""
 
     __slots__ = ("value", "level", "prim", "inputs", "args", "params", "tangent", "grad")
     __array_priority__ = 1000  # ndarray <op> Tensor defers to the Tensor's reflected operator
-    __array_ufunc__ = None  # ... and NumPy ufuncs refuse Tensors instead of silently dropping them
+    # NumPy's functions on a Tensor (np.exp(t), np.sum(t)): `import chainrule` gives the class
+    # __array_ufunc__ and __array_function__, which run chainrule.numpy's differentiable twins
+    __array_ufunc__ = None  # (until then NumPy refuses Tensors rather than silently drop them)
 
     def __init__(self, data, requires_grad=False):
         if isinstance(data, Tensor):
             data = data.numpy()
         value = data if isinstance(data, np.ndarray | np.generic) else _from_python(data)
+        refuse_complex(value, "tensor", "the data")
         self.value = value
         self.level = 0 if requires_grad else -1
         self.prim = self.inputs = self.args = self.params = self.tangent = self.grad = None
@@ -154,6 +172,8 @@ def _from_python(data):
     try:
         return np.asarray(data, dtype=np.float64)
     except (TypeError, ValueError) as e:
+        if isinstance(e, TypeError) and "complex" in str(e):
+            refuse_complex(np.asarray(data), "tensor", "the data")
         raise InputError(f"tensor: cannot make a float array from {type(data).__name__}: "
                          f"{e}") from None
 
