@@ -91,7 +91,7 @@ def test_piecewise_constant_functions_have_derivative_zero():
 def test_nan_to_num_passes_the_gradient_only_where_x_is_finite():
     import chainrule as cr
     x = np.array([1.0, np.nan, np.inf, -np.inf, -2.0])
-    grad = cr.grad(lambda x: cnp.sum(cnp.nan_to_num(x, posinf=9.0) * 3.0))(x)
+    grad = cr.grad(lambda x: cnp.sum(cnp.nan_to_num(x, posinf=9.0, neginf=-9.0) * 3.0))(x)
     assert np.array_equal(grad, [3.0, 0.0, 0.0, 0.0, 3.0])
 
 

@@ -84,6 +84,7 @@ PRODUCTS = {  # name -> (operand shapes, the call)
 
 
 @pytest.mark.parametrize("name", sorted(PRODUCTS))
+@pytest.mark.filterwarnings("ignore:Arrays of 2-dimensional vectors:DeprecationWarning")  # cross_2d
 @SETTINGS
 @given(seed=seeds)
 def test_products(name, seed):
