@@ -12,6 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
+
+from chainrule.errors import InputError
 
 
 def _name(text):
@@ -68,6 +71,11 @@ def run(args) -> int:
         from chainrule.explanations import plots
 
         plots.require_matplotlib()
+        plot = Path(args.plot)
+        if plot.suffix.lower() not in (".png", ".svg", ".pdf"):
+            raise InputError(f"--plot {plot}: the name must end in .png, .svg or .pdf")
+        if not plot.resolve().parent.is_dir():
+            raise InputError(f"--plot {plot}: directory {plot.parent} does not exist")
     stream = None if args.json else sys.stdout
     if args.name == "ex4":
         from chainrule.books.ex4 import reproduce_ex4
