@@ -108,3 +108,18 @@ def test_a_hostile_pickle_in_the_data_dir_runs_nothing(tmp_path):
     done = run_cli("reproduce", "nielsen-ch1", "--data-dir", tmp_path, cwd=tmp_path)
     assert_one_line_error(done, 2, "refused to load", "system")
     assert not marker.exists()
+
+
+def test_ex4_with_its_files_in_the_layout_of_ex4(tmp_path):
+    from tests.books.test_ex4 import fake_ex4_dir
+
+    fake_ex4_dir(tmp_path)
+    done = run_cli("reproduce", "ex4", "--data-dir", tmp_path, "--epochs", "3", "--json",
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["name"] == "ex4" and doc["book"]["figure"] == 95.3
+    assert [s["epoch"] for s in doc["measured"]["scores"]] == [1, 2, 3]
+    checks = {c["name"]: c for c in doc["measured"]["checks"]}
+    assert checks["gradient check, λ = 0"]["measured"] < 1e-9
+    assert checks["cost at λ = 0"]["book"] == 0.287629

@@ -51,6 +51,10 @@ class Check:
     passes: bool
     quote: str
 
+    def __post_init__(self):          # plain Python numbers, for the JSON document
+        object.__setattr__(self, "measured", float(self.measured))
+        object.__setattr__(self, "passes", bool(self.passes))
+
     def line(self) -> str:
         mark = "ok" if self.passes else "DIFFERS"
         return f"{self.name}: {self.measured:.6g} (ex4: {self.book:g}) {mark}"
