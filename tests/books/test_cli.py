@@ -123,3 +123,21 @@ def test_ex4_with_its_files_in_the_layout_of_ex4(tmp_path):
     checks = {c["name"]: c for c in doc["measured"]["checks"]}
     assert checks["gradient check, λ = 0"]["measured"] < 1e-9
     assert checks["cost at λ = 0"]["book"] == 0.287629
+
+
+def test_the_books_files_as_train_data(small_data_dir, tmp_path):
+    """``--data mnist.pkl.gz`` trains on Nielsen's training digits and tests on his test ones;
+    ``--data ex4data1.mat`` reads ex4's layout."""
+    from tests.books.test_ex4 import fake_ex4_dir
+
+    done = run_cli("train", "--data", small_data_dir / "mnist.pkl.gz", "--epochs", "1",
+                   "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["sizes"][0] == 784 and summary["sizes"][-1] == 10
+    assert summary["history"]["epoch"] == [1]
+    fake_ex4_dir(tmp_path)
+    done = run_cli("train", "--data", tmp_path / "ex4data1.mat", "--epochs", "1", "--json",
+                   cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["sizes"][0] == 400
