@@ -203,3 +203,14 @@ def test_curves_draw_one_line_per_run_and_the_books_figures(tmp_path):
     assert labels[2].startswith("the book: old approach: under 87")
     assert list(ax.lines[0].get_ydata()) == [s.percent for s in result.runs[0].epochs]
     assert ax.get_xlabel() == "Epoch" and "validation" in ax.get_title()
+
+
+def test_books_reproduce_from_python(small_data_dir):
+    from chainrule import books
+
+    stream = io.StringIO()
+    result = books.reproduce("nielsen-ch3-100", small_data_dir, seed=0, epochs=1, stream=stream)
+    assert result.runs[0].last.total == 150 and "Epoch 0: " in stream.getvalue()
+    assert books.reproduce("nielsen-ch1", small_data_dir, epochs=1, stream=None).runs[0].epochs
+    with pytest.raises(InputError, match="unknown experiment 'ch1'"):
+        books.reproduce("ch1")

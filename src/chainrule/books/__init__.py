@@ -15,8 +15,35 @@ printed beside the one measured. ``chainrule reproduce NAME`` is the command lin
 
 from __future__ import annotations
 
+import sys
+
 from chainrule.books.nielsen import EXPERIMENTS
 
 NAMES = (*EXPERIMENTS, "ex4")
 
-__all__ = ["EXPERIMENTS", "NAMES"]
+__all__ = ["EXPERIMENTS", "NAMES", "reproduce"]
+
+
+def reproduce(name, data_dir=None, seed=0, epochs=None, stream="stdout"):
+    """Rerun the experiment ``name`` (one of :data:`NAMES`) and return what it measured
+    (``result.report()``, ``result.to_dict()``; :func:`chainrule.books.curves.draw` plots it).
+
+    ``data_dir``: Nielsen's ``mnist.pkl.gz`` (else MNIST's IDX files) or ex4's two .mat files;
+    None: the chainrule cache. ``epochs``: stop early (ex4: CG iterations). ``stream``: where
+    the book's lines go, sys.stdout by default, None for none.
+    """
+    from chainrule.errors import InputError
+
+    stream = sys.stdout if stream == "stdout" else stream
+    if name == "ex4":
+        from chainrule.books.ex4 import reproduce_ex4
+        from chainrule.data import cache_dir
+
+        folder = data_dir if data_dir is not None else cache_dir("ex4")
+        return reproduce_ex4(folder, seed=seed, iterations=epochs or 50, stream=stream)
+    if name not in EXPERIMENTS:
+        raise InputError(f"unknown experiment {name!r}; choose one of: {', '.join(NAMES)}")
+    from chainrule.books.runner import load_data, reproduce_nielsen
+
+    return reproduce_nielsen(EXPERIMENTS[name], load_data(data_dir), seed=seed, epochs=epochs,
+                             stream=stream)

@@ -20,7 +20,6 @@ True
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,8 +165,9 @@ def run_checks(X, y, net):
     return checks, z_values
 
 
-def reproduce_ex4(data_dir, seed=0, iterations=50, stream=sys.stdout) -> Ex4Result:
-    """ex4.m from its two files in ``data_dir``; InputError naming the missing ones."""
+def reproduce_ex4(data_dir, seed=0, iterations=50, stream=None) -> Ex4Result:
+    """ex4.m from its two files in ``data_dir``, its lines printed to ``stream`` (None:
+    silently); InputError naming the missing files."""
     import chainrule as cr
     from chainrule.books.runner import one_blas_thread
 

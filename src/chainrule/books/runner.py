@@ -12,7 +12,6 @@ also makes a rerun with the same seed give the same scores, bit for bit.
 
 from __future__ import annotations
 
-import sys
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -177,9 +176,9 @@ class Result:
 
 
 def reproduce_nielsen(experiment: Experiment, data: Data, seed: int = 0, epochs=None,
-                      stream=sys.stdout) -> Result:
-    """Run every run of ``experiment`` on ``data``, printing the book's lines as it goes
-    (``stream=None``: silently)."""
+                      stream=None) -> Result:
+    """Run every run of ``experiment`` on ``data``, printing the book's lines to ``stream``
+    as it goes (None: silently)."""
     def say(text):
         if stream is not None:
             print(text, file=stream, flush=True)

@@ -65,7 +65,8 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from chainrule.books import EXPERIMENTS, curves, runner
+    from chainrule import books
+    from chainrule.books import curves
 
     if args.plot:          # fail now, not after a long run
         from chainrule.explanations import plots
@@ -77,17 +78,8 @@ def run(args) -> int:
         if not plot.resolve().parent.is_dir():
             raise InputError(f"--plot {plot}: directory {plot.parent} does not exist")
     stream = None if args.json else sys.stdout
-    if args.name == "ex4":
-        from chainrule.books.ex4 import reproduce_ex4
-        from chainrule.data import cache_dir
-
-        folder = args.data_dir if args.data_dir is not None else cache_dir("ex4")
-        result = reproduce_ex4(folder, seed=args.seed, iterations=args.epochs or 50,
-                               stream=stream)
-    else:
-        data = runner.load_data(args.data_dir)
-        result = runner.reproduce_nielsen(EXPERIMENTS[args.name], data, seed=args.seed,
-                                          epochs=args.epochs, stream=stream)
+    result = books.reproduce(args.name, args.data_dir, seed=args.seed, epochs=args.epochs,
+                             stream=stream)
     if args.plot:
         curves.draw(result, args.plot)
         if stream is not None:
