@@ -18,6 +18,7 @@ from imports import GRAPH
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 ROOMS = {
     "cli": "cli\ncommand line", "playground": "playground\nthe browser page",
+    "books": "books\nthe books reproduced",
     "explanations": "explanations\nledger, graphs, plots",
     "training": "training\ntrain, optim, checkpoints", "nn": "nn\nNetwork, BP1-BP4",
     "data": "data\ndigits, MNIST, CSV", "numpy": "numpy\nNumPy, differentiable",

@@ -60,7 +60,7 @@ def test_load_mnist_through_the_dispatcher(shared_mnist):
 
 @pytest.mark.parametrize("source, split, message", [
     ("cifar", "train", r"unknown data 'cifar'; expected one of digits, mnist, fashion-mnist, "
-                       r"or a path ending in .csv or .npz"),
+                       r"or a path ending in .csv, .npz, .mat or .pkl.gz"),
     ("data.xlsx", "train", r"unknown data 'data.xlsx'"),
     ("digits", "validation", r"unknown split 'validation'"),
     ("mnist", "all", r"mnist: choose split 'train' or 'test'"),

@@ -233,6 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     from chainrule.playground import command as playground
 
     playground.add_parser(sub)
+    from chainrule.cli import reproduce
+
+    reproduce.add_parser(sub)
     return parser
 
 
@@ -252,6 +255,8 @@ def main(argv=None) -> int:
         if args.command is None:
             build_parser().print_help()
             return 2
+        if hasattr(args, "handler"):    # a command that registers its own function
+            return args.handler(args)
         if args.command == "playground":
             from chainrule.playground import command as playground
 

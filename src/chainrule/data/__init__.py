@@ -1,5 +1,6 @@
-"""Data for chainrule: the embedded digits, MNIST/Fashion-MNIST, CSV/NPZ/NPY files, and the
-preparation steps (label checks, one-hot, scaling, seeded splits).
+"""Data for chainrule: the embedded digits, MNIST/Fashion-MNIST, Nielsen's mnist.pkl.gz,
+Coursera ex4's ex4data1.mat, CSV/NPZ/NPY files, and the preparation steps (label checks,
+one-hot, scaling, seeded splits).
 
 >>> from chainrule import data
 >>> X, y = data.load("digits", split="train")
@@ -10,7 +11,9 @@ preparation steps (label checks, one-hot, scaling, seeded splits).
 from chainrule.data.digits import load_digits
 from chainrule.data.idx import read_idx, write_idx
 from chainrule.data.image import load_image, read_png
-from chainrule.data.mnist import cache_dir, load_mnist
+from chainrule.data.matlab import load_mat, mat_images
+from chainrule.data.mnist import cache_dir, load_mnist, read_mnist
+from chainrule.data.nielsen import load_nielsen, load_nielsen_idx
 from chainrule.data.prepare import (
     MinMaxScaler,
     Standardizer,
@@ -28,7 +31,8 @@ from chainrule.data.tabular import load_array, load_csv, load_npz
 
 __all__ = [
     "NAMES", "MinMaxScaler", "Standardizer", "cache_dir", "check_labels", "load", "load_array",
-    "load_csv", "load_digits", "load_image", "load_mnist", "load_npz", "one_hot", "read_idx",
+    "load_csv", "load_digits", "load_image", "load_mat", "load_mnist", "load_nielsen",
+    "load_nielsen_idx", "load_npz", "mat_images", "one_hot", "read_idx", "read_mnist",
     "read_png", "scale",
     "split_indices", "standardize", "train_test_split", "train_val_split",
     "train_val_test_split", "write_idx",

@@ -236,6 +236,18 @@ def load_mnist(root=None, split: str = "train", download: bool = True, kind: str
     >>> X.shape, float(X.max()), y.tolist()
     ((2, 784), 1.0, [7, 2])
     """
+    images, labels = read_mnist(root, split, download, kind, mirrors, verify, timeout)
+    X = images.reshape(len(images), -1).astype(dtype) / np.asarray(255, dtype=dtype)
+    return X, labels
+
+
+def read_mnist(root=None, split: str = "train", download: bool = True, kind: str = "mnist",
+               mirrors=None, verify: bool = True, timeout: float = 30.0):
+    """``(images, labels)`` as the IDX files hold them: uint8 (n, 28, 28) and int64 (n,).
+
+    Found, downloaded and checked as :func:`load_mnist` does; scaling is left to the caller
+    (``load_mnist`` divides by 255, Nielsen's ``mnist.pkl.gz`` by 256).
+    """
     if kind not in MIRRORS:
         raise InputError(f"unknown data set {kind!r}; expected one of {', '.join(MIRRORS)}")
     if split not in _STEM:
@@ -261,5 +273,4 @@ def load_mnist(root=None, split: str = "train", download: bool = True, kind: str
     if labels.size and labels.max() > 9:
         i = int(np.argmax(labels > 9))
         raise InputError(f"{kind} {split}: label {labels[i]} at row {i} is not a digit 0..9")
-    X = images.reshape(len(images), -1).astype(dtype) / np.asarray(255, dtype=dtype)
-    return X, labels.astype(np.int64)
+    return images, labels.astype(np.int64)

@@ -1,11 +1,15 @@
 """One entry point for the command line: a data set name or a file path -> ``(X, y)``.
 
 Names: ``digits`` (embedded), ``mnist``, ``fashion-mnist`` (IDX files, downloaded on first
-use). Files: ``.csv`` (last column = integer labels) or ``.npz`` (arrays X and y).
+use). Files: ``.csv`` (last column = integer labels), ``.npz`` (arrays X and y), Nielsen's
+``mnist.pkl.gz`` (any ``.pkl.gz``: his training, validation and test sets) and ex4's
+``ex4data1.mat`` (any ``.mat`` with X and y, labels 1..10, 10 the digit 0).
 
 Splits: the named data sets have their own train/test sets. A file has one set of rows, so
 ``split="train"`` / ``"test"`` give a fixed, stratified, seeded 80/20 partition of it (seed
-0, the same rule as the digits), and ``split="all"`` (or None) every row.
+0, the same rule as the digits), and ``split="all"`` (or None) every row. Nielsen's file has
+its own sets: "train" is his 50,000 training digits, "test" his 10,000 test digits, "all" all
+70,000 (training, validation, test).
 """
 
 from __future__ import annotations
@@ -39,16 +43,38 @@ def load(source, data_dir=None, split: str | None = "train", download: bool = Tr
         if split in ("all", None):
             raise InputError(f"{name}: choose split 'train' or 'test'")
         return load_mnist(data_dir, split=split, download=download, kind=name)
+    if name.lower().endswith(".pkl.gz"):
+        return _nielsen_split(name, split)
     suffix = Path(name).suffix.lower()
-    if suffix not in (".csv", ".npz"):
+    if suffix not in (".csv", ".npz", ".mat"):
         raise InputError(f"unknown data {name!r}; expected one of {', '.join(NAMES)}, or a "
-                         "path ending in .csv or .npz")
+                         "path ending in .csv, .npz, .mat or .pkl.gz")
     from chainrule.data.prepare import split_indices
-    from chainrule.data.tabular import load_csv, load_npz
 
-    X, y = load_csv(name) if suffix == ".csv" else load_npz(name)
+    if suffix == ".mat":
+        from chainrule.data.matlab import load_mat
+
+        X, y = load_mat(name)
+    else:
+        from chainrule.data.tabular import load_csv, load_npz
+
+        X, y = load_csv(name) if suffix == ".csv" else load_npz(name)
     if split in ("all", None):
         return X, y
     parts = split_indices(y, (1 - FILE_TEST_FRACTION, FILE_TEST_FRACTION), FILE_SPLIT_SEED)
     rows = parts[0] if split == "train" else parts[1]
     return X[rows], y[rows]
+
+
+def _nielsen_split(path, split):
+    import numpy as np
+
+    from chainrule.data.nielsen import load_nielsen
+
+    training, validation, test = load_nielsen(path)
+    if split == "train":
+        return training
+    if split == "test":
+        return test
+    parts = (training, validation, test)
+    return np.concatenate([X for X, _ in parts]), np.concatenate([y for _, y in parts])

@@ -4,7 +4,9 @@
 - :func:`confusion_matrix`: counts of (true class, predicted class);
 - :func:`weight_images`: each hidden unit's incoming weights as a square image, in a grid
   (Coursera ex4's ``displayData``: the features a hidden unit has learned to look for);
-- :func:`misclassified`: the examples the network got wrong, titled "true → predicted".
+- :func:`misclassified`: the examples the network got wrong, titled "true → predicted";
+- :func:`book_curves`: accuracy per epoch of a book's runs with its figures marked, as
+  Nielsen's ch. 3 graphs draw them (``chainrule reproduce --plot``).
 
 Figures have a fixed size in pixels (``figsize × dpi``; no tight bounding box) and are
 drawn with matplotlib's object API on the Agg canvas (no pyplot state, no display needed).
@@ -34,7 +36,7 @@ from chainrule.fsutil import atomic_write
 
 DPI = 100
 SIZES = {"learning_curves": (10, 4), "confusion_matrix": (6, 6), "weight_images": (6, 6),
-         "misclassified": (8, 8)}  # inches; pixels = inches × DPI
+         "misclassified": (8, 8), "book_curves": (8, 5)}  # inches; pixels = inches × DPI
 
 
 def require_matplotlib():
@@ -224,4 +226,31 @@ def misclassified(X, y_true, y_pred, path=None, shape=None, limit=36):
         ax.imshow(X[index].reshape(image_shape), cmap="gray_r")
         ax.set_title(f"{y_true[index]} → {y_pred[index]}", fontsize=9)
         ax.set_axis_off()
+    return _finish(figure, path)
+
+
+def book_curves(curves, path=None, title="Classification accuracy", marks=(),
+                xlabel="Epoch", ylabel="Accuracy (%)"):
+    """One line per run, ``curves = {label: (epochs, percents)}``, as Nielsen's ch. 3 graphs
+    draw a run's accuracy epoch by epoch; ``marks``: ``(text, percent)`` pairs, the book's
+    figures, drawn as dotted levels.
+
+    >>> figure = book_curves({"run": ([0, 1, 2], [91.3, 93.0, 93.5])}, marks=[("book", 95.4)])
+    >>> [line.get_label() for line in figure.axes[0].lines]
+    ['run', 'book']
+    """
+    if not curves or any(len(e) != len(v) or not len(v) for e, v in curves.values()):
+        raise InputError("book curves: expected {label: (epochs, percents)} of equal, "
+                         "non-zero lengths")
+    figure = _figure("book_curves")
+    ax = figure.add_subplot(1, 1, 1)
+    for label, (epochs, percents) in curves.items():
+        ax.plot(epochs, percents, marker="o", markersize=3, label=label or "chainrule")
+    for text, percent in marks:
+        ax.axhline(percent, linestyle=":", color="#555555", label=text)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
     return _finish(figure, path)

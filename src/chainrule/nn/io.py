@@ -13,6 +13,9 @@ Loading reads each member with NumPy's header parser (no pickle, no ``allow_pick
 checks every name, shape, dtype and value against the config before building anything, and
 turns every problem into one :class:`~chainrule.errors.InputError` line naming the file.
 
+Coursera ex4's ``ex4weights.mat`` loads too (:func:`load_ex4_weights`): a path ending in
+``.mat`` is read as MATLAB's ``Theta1``, ``Theta2``, ... (no training state).
+
 >>> import tempfile, pathlib, chainrule as cr
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.npz"
 >>> net = cr.nn.Network([3, 4, 2], seed=0)
@@ -23,6 +26,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import struct
@@ -74,8 +78,51 @@ def save(model, path, training=None, training_arrays=None):
 
 def load(path):
     """The :class:`~chainrule.nn.Network` saved in ``path`` (a checkpoint's training state is
-    left unread: ``cr.training.load_checkpoint`` reads it)."""
+    left unread: ``cr.training.load_checkpoint`` reads it), or ex4's weights from a ``.mat``."""
     return read(path)[1]
+
+
+def load_ex4_weights(path):
+    """The sigmoid network of Coursera ex4's ``ex4weights.mat`` ([400, 25, 10] for the real file).
+
+    ex4 stores layer l as ``Theta<l>`` with the bias in column 0, so ``W = Theta[:, 1:]`` and
+    ``b = Theta[:, 0]``. Its output unit k (1-based) means MATLAB's label k, where the label 10
+    is the digit 0; with 10 outputs the rows are reordered so that unit d means the digit d,
+    as :func:`chainrule.data.load_mat` maps the labels (unit 0 is ex4's tenth row). The cost
+    is ex4's regularised cross-entropy; the network is float64, as MATLAB computes.
+
+    >>> import tempfile, pathlib, numpy as np, scipy.io
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "weights.mat"
+    >>> Theta1, Theta2 = np.arange(6.0).reshape(2, 3), np.arange(30.0).reshape(10, 3)
+    >>> scipy.io.savemat(path, {"Theta1": Theta1, "Theta2": Theta2})
+    >>> net = load_ex4_weights(path)
+    >>> net.sizes, net.biases[0].tolist(), net.weights[0].tolist()
+    ([2, 2, 10], [0.0, 3.0], [[1.0, 2.0], [4.0, 5.0]])
+    >>> net.biases[1][:2].tolist()                   # unit 0 = ex4's row 10 (the digit 0)
+    [27.0, 0.0]
+    """
+    from chainrule.data.matlab import read_mat
+    from chainrule.nn.network import Network
+
+    path = Path(path)
+    names = [f"Theta{l}" for l in range(1, 10)]
+    found = read_mat(path, names, required=names[:1])
+    thetas = [found[name] for name in itertools.takewhile(found.__contains__, names)]
+    sizes = [thetas[0].shape[1] - 1] + [t.shape[0] for t in thetas]
+    for l, theta in enumerate(thetas, start=1):
+        if theta.ndim != 2 or theta.shape[1] != sizes[l - 1] + 1 or theta.shape[1] < 2:
+            raise InputError(f"{path}: Theta{l} has shape {theta.shape}, expected "
+                             f"({sizes[l]}, {sizes[l - 1] + 1}): layer {l}'s units × (1 + "
+                             f"layer {l - 1}'s units), bias first")
+        if not np.isfinite(theta).all():
+            raise InputError(f"{path}: Theta{l} contains NaN or infinite values")
+    weights = [t[:, 1:].astype(np.float64) for t in thetas]
+    biases = [t[:, 0].astype(np.float64) for t in thetas]
+    if sizes[-1] == 10:                 # ex4's label 10 is the digit 0: make it unit 0
+        order = np.roll(np.arange(10), 1)
+        weights[-1], biases[-1] = weights[-1][order], biases[-1][order]
+    return Network(sizes, activation="sigmoid", output="sigmoid", cost="cross-entropy",
+                   init="uniform", dtype="float64", weights=weights, biases=biases)
 
 
 def read(path, reader_class=None):
@@ -84,6 +131,8 @@ def read(path, reader_class=None):
     the file's training entry (the raw JSON or None here; a checkpoint reader's state).
     Every problem with the file is one InputError naming it."""
     path = Path(path)
+    if path.suffix.lower() == ".mat":
+        return None, load_ex4_weights(path), None
     try:
         with zipfile.ZipFile(path) as zf:
             reader = (reader_class or ModelReader)(path, zf)
