@@ -20,6 +20,7 @@ ROOMS = {
     "cli": "cli\ncommand line", "playground": "playground\nthe browser page",
     "books": "books\nthe books reproduced",
     "explanations": "explanations\nledger, graphs, plots",
+    "distributed": "distributed\nsweeps, shards, MPI",
     "training": "training\ntrain, optim, checkpoints", "nn": "nn\nNetwork, BP1-BP4",
     "data": "data\ndigits, MNIST, CSV", "numpy": "numpy\nNumPy, differentiable",
     "engine": "engine", "_fast": "_fast\nBLAS, C kernels",

@@ -79,6 +79,8 @@ _LAZY = {
     "History": ("chainrule.training", "History"),
     "explain": ("chainrule.explanations", "explain"),
     "trace": ("chainrule.explanations", "trace"),
+    "distributed": ("chainrule.distributed", None),
+    "sweep": ("chainrule.distributed.sweep", "sweep"),
 }
 
 __all__ = [

@@ -68,7 +68,9 @@ def _accuracy(model, X, y):
 
 def train(args) -> int:
     from chainrule import data, nn, training
+    from chainrule.cli.parallel import Parallel
 
+    par = Parallel(args)       # --shards / --mpi: checked before any data is read
     source = args.data
     download = not args.no_download
     if args.plot:  # fail now, not after a long run
@@ -102,21 +104,24 @@ def train(args) -> int:
                          init=args.init, seed=args.seed, dtype=args.dtype)
         optimizer = _optimizer(args, cost)
 
-    printer = None if (args.quiet or args.json) else training.ProgressPrinter(stream=sys.stdout)
+    speaks = par.speaks and not (args.quiet or args.json)
+    printer = training.ProgressPrinter(stream=sys.stdout) if speaks else None
     if printer is not None:
         _emit(f"chainrule: {source}: {len(X)} training, "
               f"{0 if validation is None else len(validation[0])} validation, "
               f"{len(X_test)} test examples; network {net.sizes} {net.activation}->{net.output}, "
-              f"{net.cost} cost, {optimizer}")
-    history = training.train(
-        net, X, y, epochs=args.epochs, batch_size=args.batch_size, optimizer=optimizer,
-        l2=args.l2, validation=validation, seed=args.seed,
-        progress=not (args.quiet or args.json),
-        callbacks=() if printer is None else (printer,),
-        early_stopping=None if args.patience is None else training.EarlyStopping(
-            patience=args.patience, monitor="val_accuracy"),
-        checkpoint=args.save, resume=state, metadata={"data": source},
-    )
+              f"{net.cost} cost, {optimizer}{par.describe()}")
+    with par.running(args.save, net):
+        history = training.train(
+            par.model(net), X, y, epochs=args.epochs, batch_size=args.batch_size,
+            optimizer=optimizer, l2=args.l2, validation=validation, seed=args.seed,
+            progress=speaks, callbacks=() if printer is None else (printer,),
+            early_stopping=None if args.patience is None else training.EarlyStopping(
+                patience=args.patience, monitor="val_accuracy"),
+            checkpoint=par.checkpoint(args.save), resume=state, metadata={"data": source},
+        )
+    if not par.speaks:
+        return 0
     test_accuracy = _accuracy(net, X_test, y_test)
     test_cost = net.cost(X_test, y_test)  # the data cost C_0: λ's term is not about the test set
     if args.plot:

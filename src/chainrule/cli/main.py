@@ -170,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--plot", metavar="curves.png", help="plot learning curves (needs matplotlib)")
     t.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     t.add_argument("--quiet", action="store_true", help="no per-epoch lines")
+    from chainrule.cli import parallel, sweep
+
+    parallel.add_arguments(t)
 
     e = sub.add_parser("evaluate", help="accuracy, cost, per-class precision/recall, confusion")
     e.add_argument("model", metavar="M.npz")
@@ -236,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     from chainrule.cli import reproduce
 
     reproduce.add_parser(sub)
+    sweep.add_parser(sub, t)
     return parser
 
 
@@ -261,6 +265,10 @@ def main(argv=None) -> int:
             from chainrule.playground import command as playground
 
             return playground.run(args)
+        if args.command == "sweep":
+            from chainrule.cli import sweep
+
+            return sweep.run(args, sweep.train_parser(build_parser()))
         from chainrule.cli import commands
 
         return getattr(commands, args.command)(args)

@@ -36,7 +36,8 @@ from chainrule.fsutil import atomic_write
 
 DPI = 100
 SIZES = {"learning_curves": (10, 4), "confusion_matrix": (6, 6), "weight_images": (6, 6),
-         "misclassified": (8, 8), "book_curves": (8, 5)}  # inches; pixels = inches × DPI
+         "misclassified": (8, 8), "book_curves": (8, 5),
+         "sweep_accuracy": (10, 4)}  # inches; pixels = inches × DPI
 
 
 def require_matplotlib():
@@ -63,13 +64,20 @@ def _finish(figure, path):
     return figure
 
 
-def _save(figure, path):
+def check_path(path):
+    """The format of a plot file's name (png, svg, pdf), or an InputError: its name or folder
+    is wrong (checked before the work that makes the plot)."""
     path = Path(path)
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in ("png", "svg", "pdf"):
         raise InputError(f"plot file {path}: the name must end in .png, .svg or .pdf")
     if not path.parent.is_dir():
         raise InputError(f"plot file {path}: directory {path.parent} does not exist")
+    return fmt
+
+
+def _save(figure, path):
+    fmt = check_path(path)
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt, dpi=DPI)
     with atomic_write(path, "wb") as f:
@@ -253,4 +261,38 @@ def book_curves(curves, path=None, title="Classification accuracy", marks=(),
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
+    return _finish(figure, path)
+
+
+def sweep_accuracy(rows, names, path=None):
+    """A sweep's validation accuracy (the test accuracy without a validation set) against
+    each swept option, one panel per option; failed runs are left out.
+
+    >>> rows = [{"params": {"lr": 0.1}, "val_accuracy": 0.8}, {"params": {"lr": 0.5},
+    ...          "val_accuracy": 0.9}, {"params": {"lr": 9.0}, "error": "diverged"}]
+    >>> sweep_accuracy(rows, ["lr"]).axes[0].get_xlabel()
+    'lr'
+    """
+    figure = _figure("sweep_accuracy")
+    ok = [r for r in rows if not r.get("error")]
+    metric = "val_accuracy" if any(r.get("val_accuracy") is not None for r in ok) \
+        else "test_accuracy"
+    for i, name in enumerate(names):
+        ax = figure.add_subplot(1, len(names), i + 1)
+        values = [r["params"].get(name) for r in ok if r.get(metric) is not None]
+        scores = [100 * r[metric] for r in ok if r.get(metric) is not None]
+        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        if numeric:
+            ax.scatter(values, scores)
+            if values and min(values) > 0 and max(values) / min(values) >= 100:
+                ax.set_xscale("log")
+        else:
+            labels = list(dict.fromkeys(str(v) for v in values))
+            ax.scatter([labels.index(str(v)) for v in values], scores)
+            ax.set_xticks(range(len(labels)), labels)
+        ax.set_xlabel(name)
+        if i == 0:
+            ax.set_ylabel(metric.replace("_", " ") + " (%)")
+        ax.grid(alpha=0.3)
+    figure.suptitle(f"sweep: {metric.replace('_', ' ')} of {len(ok)} runs")
     return _finish(figure, path)
