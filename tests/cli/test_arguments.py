@@ -56,3 +56,41 @@ def test_help_and_version_as_a_user_runs_them():
         assert done.returncode == 0, done.stderr
         assert "chainrule" in done.stdout
         assert done.stderr == ""
+
+
+def test_a_mistyped_command_names_the_closest_one(cli):
+    from tests.cli.conftest import assert_one_line_error
+
+    line = assert_one_line_error(cli("trian"), 2, "'trian'", "did you mean train?")
+    assert "evaluate" not in line     # the closest command, not the whole list
+
+
+def test_a_mistyped_flag_names_the_closest_flag_of_its_command(cli):
+    from tests.cli.conftest import assert_one_line_error
+
+    assert_one_line_error(cli("train", "--epocs", "3"), 2, "--epocs", "did you mean --epochs?")
+    assert_one_line_error(cli("graph", "a", "--format", "jsn"), 2, "did you mean json?")
+
+
+@pytest.mark.parametrize("argv, value", [
+    (["graph", "-x*y", "--at", "x=2,y=3"], "-6"),
+    (["graph", "--at", "x=2,y=3", "-x*y"], "-6"),
+    (["graph", "-2*a", "--at", "a=1.5"], "-3"),
+])
+def test_an_expression_starting_with_minus_is_not_a_flag(cli, argv, value):
+    done = cli(*argv)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].endswith(f": {value}"), done.stdout
+
+
+@pytest.mark.parametrize("at", [["--at", "a=1,a=2"], ["--at", "a=1", "--at", "a=2"]])
+def test_a_name_given_twice_to_at_is_refused(cli, at):
+    from tests.cli.conftest import assert_one_line_error
+
+    assert_one_line_error(cli("graph", "a*b", *at), 2, "a is given twice")
+
+
+def test_repeated_at_flags_add_up(cli):
+    done = cli("graph", "a*b", "--at", "a=2", "--at", "b=3")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].endswith(": 6")

@@ -17,7 +17,9 @@ c = a * b at a = 2, b = 3: 6
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
+import re
 import sys
 
 from chainrule.errors import InputError, RunFailed
@@ -32,7 +34,45 @@ class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors become one-line InputErrors instead of usage dumps."""
 
     def error(self, message):
-        raise InputError(f"{self.prog}: {message} (see {self.prog} --help)")
+        hint = _did_you_mean(message)
+        command = re.match(r"argument COMMAND: invalid choice: ('[^']*')", message)
+        if command:  # a mistyped command: name it and the closest one, not all ten
+            message = f"unknown command {command.group(1)}"
+        raise InputError(f"{self.prog}: {message}{hint} (see {self.prog} --help)")
+
+    def parse_args(self, args=None, namespace=None):
+        """As argparse, but an unknown flag is named with the closest flag of its command."""
+        namespace, extras = self.parse_known_args(args, namespace)
+        if extras:
+            chosen = self._chosen_command(namespace)
+            known = list(chosen._option_string_actions) if chosen is not None else []
+            hints = []
+            for extra in extras:
+                flag = extra.split("=", 1)[0]
+                close = difflib.get_close_matches(flag, known, n=1) if flag.startswith("-") else []
+                if close:
+                    hints.append(f"{flag}: did you mean {close[0]}?")
+            hint = f" ({'; '.join(hints)})" if hints else ""
+            prog = chosen.prog if chosen is not None else self.prog
+            raise InputError(f"{prog}: unrecognized arguments: {' '.join(extras)}{hint} "
+                             f"(see {prog} --help)")
+        return namespace
+
+    def _chosen_command(self, namespace):
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action.choices.get(getattr(namespace, action.dest, None))
+        return None
+
+
+def _did_you_mean(message):
+    """``invalid choice: 'trian' (choose from 'train', ...)`` -> `` (did you mean train?)``."""
+    found = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+    if not found:
+        return ""
+    choices = re.findall(r"'([^']*)'", found.group(2)) or found.group(2).split(", ")
+    close = difflib.get_close_matches(found.group(1), choices, n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def _choice(names):
@@ -105,6 +145,8 @@ def _assignments(text):
             raise argparse.ArgumentTypeError(
                 f"expected name=value pairs like a=2,b=1, got {part!r}"
             )
+        if name in values:
+            raise argparse.ArgumentTypeError(f"{name} is given twice in {text!r}")
         try:
             values[name] = float(number)
         except ValueError:
@@ -114,6 +156,33 @@ def _assignments(text):
         if not math.isfinite(values[name]):
             raise argparse.ArgumentTypeError(f"value of {name} must be finite, got {number!r}")
     return values
+
+
+class _MergeAssignments(argparse.Action):
+    """``--at a=2 --at b=1`` adds up to a=2,b=1; a name given twice is refused, not overwritten."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        merged = dict(getattr(namespace, self.dest) or {})
+        for name in values:
+            if name in merged:
+                raise argparse.ArgumentError(self, f"{name} is given twice")
+        merged.update(values)
+        setattr(namespace, self.dest, merged)
+
+
+_FLAG = re.compile(r"--?[A-Za-z][\w-]*(=.*)?")
+
+
+def _expressions_are_not_flags(argv):
+    """``graph "-x*y"``: an argument after ``graph`` that starts with '-' but cannot be a flag
+    (``-x*y``, ``-2*a``) is an expression; a leading space tells argparse so (as it does for
+    ``"-x * y"``), and the expression reader ignores the space."""
+    commands = [i for i, arg in enumerate(argv) if not arg.startswith("-")]
+    if not commands or argv[commands[0]] != "graph":
+        return argv
+    start = commands[0] + 1
+    return argv[:start] + [" " + arg if arg.startswith("-") and len(arg) > 1 and arg != "--"
+                           and not _FLAG.fullmatch(arg) else arg for arg in argv[start:]]
 
 
 def _add_data_options(p, default):
@@ -221,8 +290,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     gr = sub.add_parser("graph", help="a computational graph with local derivatives and path sums")
     gr.add_argument("expression", help='e.g. "(a+b)*(b+1)"')
-    gr.add_argument("--at", type=_assignments, default={}, metavar="a=2,b=1",
-                    help="the value of every name in the expression")
+    gr.add_argument("--at", type=_assignments, action=_MergeAssignments, default={},
+                    metavar="a=2,b=1",
+                    help="the value of every name in the expression; may be repeated "
+                         "(--at a=2 --at b=1), each name once")
     gr.add_argument("--mode", choices=("reverse", "forward", "paths"), default="reverse")
     gr.add_argument("--wrt", metavar="NAME", help="forward mode: the input to differentiate by")
     gr.add_argument("--format", choices=("text", "json", "dot", "svg"), default="text")
@@ -255,7 +326,7 @@ def main(argv=None) -> int:
     debug = "--debug" in argv  # accepted anywhere on the line, before or after the subcommand
     argv = [arg for arg in argv if arg != "--debug"]
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser().parse_args(_expressions_are_not_flags(argv))
         if args.command is None:
             build_parser().print_help()
             return 2
