@@ -154,8 +154,11 @@ def test_a_diverging_run_exits_1_and_keeps_the_good_model(cli, model):
 
 
 def test_explain_widths_must_fit_the_network(cli):
-    assert_one_line_error(cli("explain", "--input", "1,2,3", "--target", "0,1"), 2, "input")
-    assert_one_line_error(cli("explain", "--input", "1,2", "--target", "0,1,1"), 2, "target")
+    mazur = ("--net", "mazur")
+    assert_one_line_error(cli("explain", *mazur, "--input", "1,2,3", "--target", "0,1"), 2,
+                          "input")
+    assert_one_line_error(cli("explain", *mazur, "--input", "1,2", "--target", "0,1,1"), 2,
+                          "target")
 
 
 def test_graph_refuses_code(cli):

@@ -239,13 +239,20 @@ def gradcheck(args) -> int:
 
 
 def explain(args) -> int:
-    from chainrule.explanations import ledger
+    from chainrule.explanations import ledger, networks
 
+    if args.net and args.layers:
+        raise InputError("explain: give --net or --layers, not both")
     if args.net:
-        net = ledger.load_net_json(args.net)
-    else:
+        net = networks.load_network(args.net)
+    elif args.layers:
         net = ledger.random_net(args.layers, seed=args.seed)
-    result = ledger.explain(net, args.input, args.target, lr=args.lr)
+    else:
+        raise InputError("explain needs a network: --net NET.json, --net M.npz (a trained "
+                         f"model), --net {' or '.join(networks.example_names())} (an example), "
+                         "or --layers 2,3,1 for random weights")
+    target = networks.target_vector(args.target, net.sizes[-1])
+    result = ledger.explain(net, args.input, target, lr=args.lr)
     _emit(ledger.render(result, args.format))
     return 0
 

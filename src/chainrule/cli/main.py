@@ -278,15 +278,30 @@ def build_parser() -> argparse.ArgumentParser:
                    help="largest relative difference accepted; exit 1 above it")
     g.add_argument("--json", action="store_true")
 
-    x = sub.add_parser("explain", help="every number of one forward and backward pass")
-    x.add_argument("--net", metavar="NET.json", help="a network with known weights")
-    x.add_argument("--layers", type=_layers, default=[2, 2, 2], metavar="SIZES",
-                   help="a random network of these sizes when --net is not given")
-    x.add_argument("--seed", type=_number(int, low=0, what="an integer"), default=0)
-    x.add_argument("--input", type=_floats, required=True, metavar="X1,X2,...")
-    x.add_argument("--target", type=_floats, required=True, metavar="Y1,Y2,...")
-    x.add_argument("--lr", type=_number(float, low=0, low_inclusive=False, what="a learning rate"))
-    x.add_argument("--format", choices=("text", "markdown", "json", "csv"), default="text")
+    x = sub.add_parser("explain", help="every number of one forward and backward pass",
+                       description="Every number of one forward pass, BP1-BP4 and (with --lr) "
+                                   "one gradient step on one example, as in Mazur's "
+                                   "step-by-step example.")
+    x.add_argument("--net", metavar="NET",
+                   help="the network: a NET.json with known weights, a model M.npz as "
+                        "chainrule train --save writes it, or an example shipped with "
+                        "chainrule by name (mazur: Mazur's 2-2-2 network)")
+    x.add_argument("--layers", type=_layers, metavar="SIZES",
+                   help="instead of --net: a network of these sizes (e.g. 2,3,1) with random "
+                        "weights drawn with --seed")
+    x.add_argument("--seed", type=_number(int, low=0, what="an integer"), default=0,
+                   help="random seed of the --layers network's weights (default: %(default)s)")
+    x.add_argument("--input", type=_floats, required=True, metavar="X1,X2,...",
+                   help="the example: one value per input unit")
+    x.add_argument("--target", type=_floats, required=True, metavar="Y1,...|LABEL",
+                   help="the desired output: one value per output unit, or a class label "
+                        "0..k-1 as chainrule train takes them (one-hot encoded)")
+    x.add_argument("--lr", type=_number(float, low=0, low_inclusive=False, what="a learning rate"),
+                   help="learning rate η: also show one gradient step w <- w - η ∂C/∂w "
+                        "(default: no step)")
+    x.add_argument("--format", choices=("text", "markdown", "json", "csv"), default="text",
+                   help="text tables, a Markdown worked example, JSON or CSV (one row per "
+                        "number) (default: %(default)s)")
 
     gr = sub.add_parser("graph", help="a computational graph with local derivatives and path sums")
     gr.add_argument("expression", help='e.g. "(a+b)*(b+1)"')

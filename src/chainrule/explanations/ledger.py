@@ -182,7 +182,7 @@ def load_net_json(source):
 
 
 def random_net(layers, seed=0, activation="sigmoid", cost="quadratic"):
-    """A small float64 Network with seeded random weights (``chainrule explain`` without --net).
+    """A small float64 Network with seeded random weights (``chainrule explain --layers``).
 
     >>> list(random_net([2, 3, 1], seed=0).sizes)
     [2, 3, 1]
