@@ -26,3 +26,28 @@ def test_quick_start_holds_two_commands():
         "python -m pip install -e . && python -m chainrule train",
         "python -m pip install -e '.[test]' && python -m pytest -q",
     ]
+
+
+def test_the_readmes_explain_command_runs_as_written(tmp_path):
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    line = next(l for l in README.read_text(encoding="utf-8").splitlines()
+                if l.startswith("chainrule explain "))
+    argv = shlex.split(line.split("#")[0])[1:]
+    done = subprocess.run([sys.executable, "-m", "chainrule", *argv], cwd=tmp_path,  # not the repo
+                          capture_output=True, text=True, env=os.environ, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "0.298371109" in done.stdout           # Mazur's E_total
+
+
+def test_the_license_is_shipped_and_named_as_spdx():
+    import tomllib
+
+    root = README.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]
+    text = (root / "LICENSE").read_text()
+    assert text.startswith("MIT License") and "Copyright (c) 2026 the chainrule authors" in text
