@@ -114,6 +114,8 @@ def load_data(n: int = 10000, root=None, seed: int = 0):
     ((50, 784), dtype('float32'), 'random (seeded, 10 classes)')
     """
     root = Path(DATA_ROOT if root is None else root)
+    if not (root / "t10k-images-idx3-ubyte.gz").exists() and (root / "mnist").is_dir():
+        root = root / "mnist"      # a --data-dir holding the mnist/ folder, as the cache does
     images, labels = root / "t10k-images-idx3-ubyte.gz", root / "t10k-labels-idx1-ubyte.gz"
     if images.exists() and labels.exists():
         try:
@@ -312,10 +314,14 @@ def run_benchmarks(workloads=None, peers=True, repeats: int = 5, n: int = 10000,
                         "repeats": repeats, "accuracy_on": "the training digits",
                         "python": platform.python_version(), "numpy": np.__version__,
                         "blas": blas, "machine": platform.machine(),
-                        "kernels": "C" if kernels.BUILT else "NumPy"},
+                        "kernels": "C" if kernels.BUILT else "NumPy",
+                        "missing_peers": bench_peers.missing() if peers is True else {}},
                "workloads": []}
     with threadpool_limits(limits=2):
-        for name in names:
+        for index, name in enumerate(names):
+            if log is not None:
+                log(f"workload {index + 1}/{len(names)}: {name} ({WORKLOADS[name].describe()}), "
+                    f"{repeats} run(s) of {', '.join(['chainrule', *peer_names])}")
             results["workloads"].append(
                 _run_workload(WORKLOADS[name], ["chainrule", *peer_names], X, y, seed,
                               repeats, pause, log))
@@ -376,4 +382,6 @@ def format_table(results: dict) -> str:
                 f"{'' if ratio is None else f'{ratio:.2f}':>16}{acc:>10}  "
                 + ("" if goal is None else
                    f"<= {goal['goal']:.2f}: {'met' if goal['met'] else 'NOT met'}"))
+    for peer, how in results["meta"].get("missing_peers", {}).items():
+        lines.append(f"not timed: {peer} is not installed ({how})")
     return "\n".join(lines)

@@ -260,6 +260,18 @@ PEERS = {"numpy": numpy_loop, "floor": matmul_floor, "pytorch": pytorch_eager,
 """Peer name -> builder, in the order the table shows them."""
 
 _NEEDS = {"pytorch": "torch", "sklearn": "sklearn"}
+INSTALL = {"pytorch": "pip install torch==2.13.0 (or pip install -e '.[bench]')",
+           "sklearn": "pip install scikit-learn"}
+"""Peer name -> how to install its library."""
+
+
+def missing() -> dict:
+    """The peers whose library is not installed -> how to install it.
+
+    >>> set(missing()) <= set(INSTALL)
+    True
+    """
+    return {peer: INSTALL[peer] for peer in PEERS if not available(peer)}
 
 
 def available(peer: str) -> bool:

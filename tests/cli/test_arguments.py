@@ -94,3 +94,55 @@ def test_repeated_at_flags_add_up(cli):
     done = cli("graph", "a*b", "--at", "a=2", "--at", "b=3")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0].endswith(": 6")
+
+
+HELPED = ["gradcheck", "explain", "graph", "evaluate", "predict", "bench"]
+
+
+@pytest.mark.parametrize("command", HELPED)
+def test_every_flag_says_what_it_means_and_its_default(command):
+    from chainrule.cli.main import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices[command]
+    for action in sub._actions:
+        if action.dest == "help":
+            continue
+        assert action.help, f"{command} {action.option_strings or action.dest}: no help"
+        has_default = action.default not in (None, False, {}) and action.option_strings
+        if has_default:
+            assert "default" in action.help, f"{command} {action.option_strings}: no default"
+
+
+def test_help_shows_defaults_as_a_user_sees_them(cli):
+    done = cli("gradcheck", "--help")
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    assert "(default: 3,5,3 as ex4)" in text and "(default: 3.0, as ex4)" in text
+    assert "seeds" not in text
+
+
+@pytest.mark.parametrize("command", [["train", "--epochs", "1"], ["evaluate", "m.npz"]])
+@pytest.mark.parametrize("flag", [["--data-dir", "."], ["--no-download"]])
+def test_mnist_only_flags_are_refused_for_other_data(cli, command, flag):
+    import chainrule as cr
+    from tests.cli.conftest import assert_one_line_error
+
+    cr.nn.save(cr.nn.Network([64, 5, 10], seed=0), cli.path / "m.npz")
+    assert_one_line_error(cli(*command, "--data", "digits", *flag), 2, flag[0],
+                          "mnist or fashion-mnist")
+
+
+def test_evaluate_without_data_names_both_widths(cli):
+    import chainrule as cr
+    from tests.cli.conftest import assert_one_line_error
+
+    cr.nn.save(cr.nn.Network([400, 25, 10], seed=0), cli.path / "wide.npz")
+    assert_one_line_error(cli("evaluate", "wide.npz"), 2, "400 inputs", "has 64", "--data")
+
+
+def test_data_help_lists_every_format_the_loaders_read(cli):
+    text = " ".join(cli("evaluate", "--help").stdout.split())
+    for name in ("digits", "mnist", "fashion-mnist", "FILE.csv", "FILE.npz", "FILE.mat",
+                 "mnist.pkl.gz", "IDX"):
+        assert name in text, name

@@ -25,6 +25,11 @@ def _emit(text: str) -> None:
 def _load_split(source, data_dir, download, split):
     from chainrule import data
 
+    if source not in ("mnist", "fashion-mnist"):   # the flags mean nothing to other data
+        flag = "--data-dir" if data_dir is not None else None if download else "--no-download"
+        if flag:
+            raise InputError(f"{flag} is for --data mnist or fashion-mnist; {source} is read "
+                             "from where it is (drop the flag)")
     return data.load(source, data_dir=data_dir, split=split, download=download)
 
 
@@ -149,6 +154,10 @@ def evaluate(args) -> int:
     net, state = training.load_checkpoint(args.model)
     source = args.data or (state.metadata.get("data") if state is not None else None) or "digits"
     X, y = _load_split(source, args.data_dir, not args.no_download, args.split)
+    if X.shape[1] != net.sizes[0] and not args.data:
+        raise InputError(f"{args.model}: the model takes {net.sizes[0]} inputs but {source} "
+                         f"(the default data) has {X.shape[1]}; give --data with "
+                         f"{net.sizes[0]} features per row (ex4's weights: --data ex4data1.mat)")
     if X.shape[1] != net.sizes[0]:
         raise InputError(f"{args.model}: the model takes {net.sizes[0]} inputs but {source} has "
                          f"{X.shape[1]} features")
@@ -280,9 +289,19 @@ def _benchmarks():
 
 
 def bench(args) -> int:
+    from chainrule.data import mnist
+
     benchmarks = _benchmarks()
     workloads = None if args.workloads is None else args.workloads.split(",")
-    results = benchmarks.run_benchmarks(workloads=workloads, peers=not args.no_peers,
-                                        repeats=args.repeats)
+    if not args.no_peers:
+        import peers
+
+        for peer, how in peers.missing().items():
+            print(f"chainrule bench: {peer} is not installed, so it is not timed ({how})",
+                  file=sys.stderr, flush=True)
+    data_dir = Path(args.data_dir) if args.data_dir else mnist.cache_dir("mnist")
+    results = benchmarks.run_benchmarks(
+        workloads=workloads, peers=not args.no_peers, repeats=args.repeats, data_root=data_dir,
+        log=None if args.quiet else lambda line: print(line, file=sys.stderr, flush=True))
     _emit(json.dumps(results) if args.json else benchmarks.format_table(results))
     return 0

@@ -185,14 +185,18 @@ def _expressions_are_not_flags(argv):
                            and not _FLAG.fullmatch(arg) else arg for arg in argv[start:]]
 
 
-def _add_data_options(p, default):
+def _add_data_options(p, default, shown=None):
     p.add_argument("--data", default=default,
-                   help="digits | mnist | fashion-mnist | FILE.csv | FILE.npz "
-                        "(default: %(default)s)")
+                   help="digits (scikit-learn's 8x8), mnist, fashion-mnist (IDX files, "
+                        "downloaded once), FILE.csv (label in the last column), FILE.npz (X, y), "
+                        "FILE.mat (ex4's ex4data1.mat), Nielsen's mnist.pkl.gz "
+                        f"(default: {shown or '%(default)s'})")
     p.add_argument("--data-dir", metavar="DIR",
-                   help="where MNIST files are kept or downloaded (default: $CHAINRULE_DATA or the "
+                   help="mnist and fashion-mnist only: where their IDX files are kept or "
+                        "downloaded (DIR or DIR/mnist; default: $CHAINRULE_DATA/mnist or the "
                         "platform cache)")
-    p.add_argument("--no-download", action="store_true", help="never download data")
+    p.add_argument("--no-download", action="store_true",
+                   help="mnist and fashion-mnist only: never download, fail if not on disk")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -244,39 +248,59 @@ def build_parser() -> argparse.ArgumentParser:
     parallel.add_arguments(t)
 
     e = sub.add_parser("evaluate", help="accuracy, cost, per-class precision/recall, confusion")
-    e.add_argument("model", metavar="M.npz")
-    _add_data_options(e, None)
+    e.add_argument("model", metavar="M.npz",
+                   help="a model saved by chainrule train --save, or ex4's ex4weights.mat")
+    _add_data_options(e, None, shown="the data the model was trained on, else digits")
     e.add_argument("--split", choices=("train", "test", "all"), default="test",
-                   help="rows to score (files, digits: a fixed 80/20 split; all: every row)")
-    e.add_argument("--plot", metavar="confusion.png", help="plot the confusion matrix")
+                   help="rows to score (files, digits: a fixed 80/20 split; all: every row) "
+                        "(default: %(default)s)")
+    e.add_argument("--plot", metavar="confusion.png",
+                   help="plot the confusion matrix (needs matplotlib)")
     e.add_argument("--plot-weights", metavar="W.png",
                    help="draw each first-layer hidden unit's weights as an image (ex4)")
-    e.add_argument("--plot-errors", metavar="E.png", help="draw the misclassified examples")
-    e.add_argument("--json", action="store_true")
+    e.add_argument("--plot-errors", metavar="E.png",
+                   help="draw the first 36 misclassified examples")
+    e.add_argument("--json", action="store_true", help="print the report as JSON on stdout")
 
     p = sub.add_parser("predict", help="classes of CSV/NPY rows or of a PNG digit")
-    p.add_argument("model", metavar="M.npz")
-    p.add_argument("input", metavar="INPUT", help="a .csv or .npy of rows, or a .png image")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("model", metavar="M.npz",
+                   help="a model saved by chainrule train --save, or ex4's ex4weights.mat")
+    p.add_argument("input", metavar="INPUT",
+                   help="a .csv or .npy of rows (one example per row, as many columns as the "
+                        "model has inputs), or a .png image of a digit")
+    p.add_argument("--json", action="store_true",
+                   help="print the predictions and output activations as JSON on stdout")
 
     g = sub.add_parser("gradcheck", help="Coursera ex4's gradient check on a small network "
                        "or a model")
-    g.add_argument("model", metavar="M.npz", nargs="?", help="check a saved model instead")
-    g.add_argument("--layers", type=_layers, default=[3, 5, 3], metavar="SIZES")
-    g.add_argument("--activation", type=_choice(ACTIVATIONS), default="sigmoid")
-    g.add_argument("--output", type=_choice(ACTIVATIONS))
-    g.add_argument("--cost", type=_choice(COSTS), default="cross-entropy")
-    g.add_argument("--l2", type=_number(float, low=0, what="a regularisation λ"), default=3.0)
-    g.add_argument("--examples", type=_number(int, low=1, what="an integer"), default=5)
-    g.add_argument("--seed", type=_number(int, low=0, what="an integer"), default=0)
+    g.add_argument("model", metavar="M.npz", nargs="?",
+                   help="check a saved model instead of a new small network")
+    g.add_argument("--layers", type=_layers, default=[3, 5, 3], metavar="SIZES",
+                   help="sizes of the network checked, input to output (default: 3,5,3 as ex4)")
+    g.add_argument("--activation", type=_choice(ACTIVATIONS), default="sigmoid",
+                   help="hidden activation: " + ", ".join(ACTIVATIONS) + " (default: %(default)s)")
+    g.add_argument("--output", type=_choice(ACTIVATIONS),
+                   help="output activation (default: softmax for log-likelihood, else sigmoid)")
+    g.add_argument("--cost", type=_choice(COSTS), default="cross-entropy",
+                   help="cost: " + ", ".join(COSTS) + " (default: %(default)s, as ex4)")
+    g.add_argument("--l2", type=_number(float, low=0, what="a regularisation λ"), default=3.0,
+                   help="L2 regularisation λ included in the cost checked (default: %(default)s, "
+                        "as ex4)")
+    g.add_argument("--examples", type=_number(int, low=1, what="an integer"), default=5,
+                   help="number of random examples the cost averages over "
+                        "(default: %(default)s, as ex4)")
+    g.add_argument("--seed", type=_number(int, low=0, what="an integer"), default=0,
+                   help="random seed of the weights and examples (default: %(default)s)")
     g.add_argument("--eps", type=_number(float, low=0, low_inclusive=False, what="a step"),
                    default=1e-4, help="finite-difference step (default: ex4's 1e-4)")
     g.add_argument("--order", type=int, choices=(2, 4), default=2,
-                   help="central differences of order 2 (ex4) or 4 (five points)")
+                   help="central differences of order 2 (ex4) or 4 (five points) "
+                        "(default: %(default)s)")
     g.add_argument("--tolerance", type=_number(float, low=0, low_inclusive=False,
                                                what="a tolerance"), default=1e-7,
-                   help="largest relative difference accepted; exit 1 above it")
-    g.add_argument("--json", action="store_true")
+                   help="largest relative difference accepted; exit 1 above it "
+                        "(default: %(default)s)")
+    g.add_argument("--json", action="store_true", help="print the check as JSON on stdout")
 
     x = sub.add_parser("explain", help="every number of one forward and backward pass",
                        description="Every number of one forward pass, BP1-BP4 and (with --lr) "
@@ -304,20 +328,41 @@ def build_parser() -> argparse.ArgumentParser:
                         "number) (default: %(default)s)")
 
     gr = sub.add_parser("graph", help="a computational graph with local derivatives and path sums")
-    gr.add_argument("expression", help='e.g. "(a+b)*(b+1)"')
+    gr.add_argument("expression",
+                    help='e.g. "(a+b)*(b+1)": + - * / **, parentheses and abs, cos, exp, log, '
+                         'relu, sigmoid, sin, sqrt, tanh')
     gr.add_argument("--at", type=_assignments, action=_MergeAssignments, default={},
                     metavar="a=2,b=1",
                     help="the value of every name in the expression; may be repeated "
                          "(--at a=2 --at b=1), each name once")
-    gr.add_argument("--mode", choices=("reverse", "forward", "paths"), default="reverse")
-    gr.add_argument("--wrt", metavar="NAME", help="forward mode: the input to differentiate by")
-    gr.add_argument("--format", choices=("text", "json", "dot", "svg"), default="text")
+    gr.add_argument("--mode", choices=("reverse", "forward", "paths"), default="reverse",
+                    help="reverse mode (backprop), forward mode (one input at a time) or the "
+                         "sum over paths of products of local derivatives (default: %(default)s)")
+    gr.add_argument("--wrt", metavar="NAME",
+                    help="forward mode: the input to differentiate by "
+                         "(default: each input in turn)")
+    gr.add_argument("--format", choices=("text", "json", "dot", "svg"), default="text",
+                    help="text, JSON, Graphviz DOT source, or SVG (needs Graphviz's dot "
+                         "program) (default: %(default)s)")
 
-    b = sub.add_parser("bench", help="time chainrule (and PyTorch, scikit-learn when installed)")
-    b.add_argument("--workloads", default=None, metavar="N1,N2,...")
-    b.add_argument("--repeats", type=_number(int, low=1, what="an integer"), default=3)
+    b = sub.add_parser("bench", help="time chainrule (and PyTorch, scikit-learn when installed)",
+                       description="Time chainrule against PyTorch, scikit-learn, a NumPy loop "
+                                   "and the matrix-multiply floor on the same networks and "
+                                   "digits (from a source checkout: benchmarks/ is not "
+                                   "installed).")
+    b.add_argument("--workloads", default=None, metavar="N1,N2,...",
+                   help="the workloads to time (default: all: N1, N2, N3, N2g)")
+    b.add_argument("--repeats", type=_number(int, low=1, what="an integer"), default=3,
+                   help="runs of each system per workload; the table shows the median "
+                        "(default: %(default)s)")
     b.add_argument("--no-peers", action="store_true", help="time chainrule only")
-    b.add_argument("--json", action="store_true")
+    b.add_argument("--data-dir", metavar="DIR",
+                   help="where the MNIST test set is (DIR or DIR/mnist; default: "
+                        "$CHAINRULE_DATA/mnist or the platform cache, as train --data mnist); "
+                        "without it: seeded random digits")
+    b.add_argument("--quiet", action="store_true",
+                   help="no progress lines on stderr (one per workload and run)")
+    b.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
 
     from chainrule.playground import command as playground
 
