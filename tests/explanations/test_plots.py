@@ -120,3 +120,59 @@ def test_history_series_reads_training_history_fields():
     assert epochs == [3, 4]
     assert set(series) == {"train_cost", "val_cost", "lr"}  # lr is kept but drawn in no panel
     assert np.isnan(series["val_cost"][0]) and series["val_cost"][1] == 0.6
+
+
+def test_learning_curves_show_percent_on_whole_epochs():
+    figure = plots.learning_curves(HISTORY, title="digits: network [64, 30, 10]")
+    cost, accuracy = figure.axes
+    assert figure._suptitle.get_text() == "digits: network [64, 30, 10]"
+    assert accuracy.get_ylabel() == "accuracy (%)"
+    by_label = {line.get_label(): line.get_ydata().tolist() for line in accuracy.lines}
+    assert by_label["train accuracy"] == pytest.approx([60.0, 80.0, 90.0])  # as the CLI prints
+    figure.canvas.draw()
+    for ax in (cost, accuracy):
+        ticks = ax.get_xticks()
+        assert all(float(t).is_integer() for t in ticks)        # no epoch 1.5
+        assert ax.get_xlabel() == "epoch"
+    assert plots.learning_curves(HISTORY, xlabel="iteration").axes[0].get_xlabel() == "iteration"
+
+
+def test_the_confusion_matrix_shows_the_few_errors_off_the_diagonal():
+    from matplotlib.colors import LogNorm
+
+    y_true = np.array([0] * 500 + [1] * 500 + [0])
+    y_pred = np.array([0] * 500 + [1] * 500 + [1])      # one error among a thousand
+    ax = plots.confusion_matrix(y_true, y_pred).axes[0]
+    image = ax.images[0]
+    assert isinstance(image.norm, LogNorm)
+    cmap, norm = image.get_cmap(), image.norm
+    # on a linear scale a count of 1 is as pale as 0; here it is a fifth of the way up
+    assert norm(1) == 0 and norm(500) == 1 and cmap(norm(1)) != cmap(norm(500))
+    assert np.ma.is_masked(image.get_array()[1, 0])       # the empty cell stays blank
+    assert sorted(t.get_text() for t in ax.texts) == ["0", "1", "500", "500"]
+
+
+def test_the_misclassified_grid_says_how_many_it_shows():
+    X = np.zeros((300, 4))
+    y_true, y_pred = np.zeros(300, dtype=int), np.r_[np.ones(239, dtype=int), np.zeros(61, int)]
+    figure = plots.misclassified(X, y_true, y_pred)
+    assert figure._suptitle.get_text().startswith("first 36 of 239 misclassified of 300")
+    assert len(figure.axes) == 36
+    few = plots.misclassified(X[:5], y_true[:5], y_pred[:5])
+    assert few._suptitle.get_text().startswith("5 misclassified of 5")
+
+
+def test_train_plot_names_the_model_and_data(tmp_path, monkeypatch):
+    from chainrule.cli import main
+
+    seen = {}
+    real = plots.learning_curves
+
+    def spy(history, path=None, **kw):
+        seen.update(kw)
+        return real(history, path, **kw)
+
+    monkeypatch.setattr(plots, "learning_curves", spy)
+    assert main(["train", "--epochs", "1", "--quiet", "--plot", str(tmp_path / "c.png")]) == 0
+    assert seen["title"].startswith("digits: network [64, 100, 10]")
+    assert "log-likelihood" in seen["title"] and seen["xlabel"] == "epoch"

@@ -132,7 +132,10 @@ def train(args) -> int:
     if args.plot:
         from chainrule.explanations import plots
 
-        plots.learning_curves(history.to_dict(), args.plot)
+        plots.learning_curves(
+            history.to_dict(), args.plot,
+            title=f"{source}: network {net.sizes}, {net.activation} -> {net.output}, {net.cost}",
+            xlabel="iteration" if args.optimizer in ("cg", "lbfgs") else "epoch")
     summary = {
         "data": source, "sizes": list(net.sizes), "activation": net.activation,
         "output": net.output, "cost": net.cost, "epochs": len(history),

@@ -113,13 +113,21 @@ def _history_series(history):
     return epochs, series
 
 
-def learning_curves(history, path=None, title="learning curves"):
-    """Cost and accuracy per epoch, training (solid) vs validation (dashed), as in Nielsen ch.3.
+def learning_curves(history, path=None, title="learning curves", xlabel="epoch"):
+    """Cost and accuracy (in percent) per epoch, training (solid) vs validation (dashed), as in
+    Nielsen ch. 3, on whole-number ticks (``xlabel="iteration"`` for CG and L-BFGS).
 
     ``history``: per-epoch lists keyed by names containing "cost"/"loss" or "acc", with
     "val" in the validation ones (e.g. ``train_cost``, ``val_accuracy``), or a list of
-    per-epoch dicts with such keys, or a History (``.to_dict()``).
+    per-epoch dicts with such keys, or a History (``.to_dict()``). ``title``: say which
+    model on which data (``chainrule train --plot`` does).
+
+    >>> figure = learning_curves({"train_accuracy": [0.5, 0.75]})
+    >>> figure.axes[0].get_ylabel(), figure.axes[0].lines[0].get_ydata().tolist()
+    ('accuracy (%)', [50.0, 75.0])
     """
+    from matplotlib.ticker import MaxNLocator
+
     epochs, series = _history_series(history)
     panels = {"cost": {k: v for k, v in series.items() if "cost" in k or "loss" in k},
               "accuracy": {k: v for k, v in series.items() if "acc" in k}}
@@ -130,12 +138,15 @@ def learning_curves(history, path=None, title="learning curves"):
     figure = _figure("learning_curves")
     for i, (name, curves) in enumerate(panels.items()):
         ax = figure.add_subplot(1, len(panels), i + 1)
+        percent = 100.0 if name == "accuracy" else 1.0   # as the command line prints it
         for key, values in sorted(curves.items()):
             validation = "val" in key.lower() or "test" in key.lower()
-            ax.plot(epochs[:len(values)], values, "--" if validation else "-", marker="o",
-                    markersize=3, label=key.replace("_", " "))
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(name)
+            ax.plot(epochs[:len(values)], [v * percent for v in values],
+                    "--" if validation else "-", marker="o", markersize=3,
+                    label=key.replace("_", " "))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("accuracy (%)" if name == "accuracy" else name)
         ax.grid(alpha=0.3)
         ax.legend()
     figure.suptitle(title)
@@ -143,7 +154,11 @@ def learning_curves(history, path=None, title="learning curves"):
 
 
 def confusion_matrix(y_true, y_pred, path=None, n_classes=None):
-    """Counts of (true class, predicted class), rows true and columns predicted."""
+    """Counts of (true class, predicted class), rows true and columns predicted, on a log
+    colour scale so that the few errors off the diagonal show beside the many right answers;
+    empty cells stay white, every cell is labelled with its count (up to 20 classes)."""
+    from matplotlib.colors import LogNorm
+
     y_true, y_pred = _labels(y_true, "y_true"), _labels(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
         raise InputError(f"confusion matrix: {y_true.size} true labels but {y_pred.size} "
@@ -153,11 +168,13 @@ def confusion_matrix(y_true, y_pred, path=None, n_classes=None):
     np.add.at(counts, (y_true, y_pred), 1)
     figure = _figure("confusion_matrix")
     ax = figure.add_subplot(1, 1, 1)
-    ax.imshow(counts, cmap="Blues")
+    top = max(int(counts.max()), 2)
+    ax.imshow(np.ma.masked_equal(counts, 0), cmap="Blues", norm=LogNorm(vmin=1, vmax=top))
     if k <= 20:
         for (i, j), c in np.ndenumerate(counts):
+            dark = c > 0 and math.log(c) > math.log(top) / 2    # past the middle of the scale
             ax.text(j, i, str(c), ha="center", va="center", fontsize=8 if k > 10 else 10,
-                    color="white" if c > counts.max() / 2 else "black")
+                    color="white" if dark else "black")
     ax.set_xticks(range(k))
     ax.set_yticks(range(k))
     ax.set_xlabel("predicted class")
@@ -223,11 +240,13 @@ def misclassified(X, y_true, y_pred, path=None, shape=None, limit=36):
                          "predictions must have one row each")
     wrong = np.flatnonzero(y_true != y_pred)
     figure = _figure("misclassified")
-    figure.suptitle(f"{len(wrong)} of {len(X)} examples misclassified (true → predicted)")
+    shown = wrong[:limit]
+    first = f"first {len(shown)} of " if len(shown) < len(wrong) else ""
+    figure.suptitle(f"{first}{len(wrong)} misclassified of {len(X)} examples "
+                    "(true → predicted)")
     if len(wrong) == 0:
         figure.text(0.5, 0.5, "no misclassified examples", ha="center", va="center")
     image_shape = _image_shape(X.shape[1], shape)
-    shown = wrong[:limit]
     cols = max(math.ceil(math.sqrt(len(shown))), 4)  # a few examples stay small
     for i, index in enumerate(shown):
         ax = figure.add_subplot(math.ceil(len(shown) / cols), cols, i + 1)
