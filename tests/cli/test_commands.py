@@ -67,14 +67,14 @@ def test_same_seed_same_weights_different_seed_different_weights(cli):
 def test_train_on_a_csv_file_with_hidden_sizes_only(cli):
     X, y = cr.data.load_digits()
     np.savetxt(cli.path / "digits.csv", np.column_stack([X, y]), delimiter=",", fmt="%.6g")
-    summary = cli.json("train", "--data", "digits.csv", "--layers", "30", "--epochs", "5")
+    summary = cli.json("train", "--data", "digits.csv", "--hidden", "30", "--epochs", "5")
     assert summary["sizes"] == [64, 30, 10]
     assert summary["test_accuracy"] > 0.85
 
 
 @pytest.mark.parametrize("optimizer", ["cg", "lbfgs"])
 def test_scipy_optimizers_from_the_command_line(cli, optimizer):
-    summary = cli.json("train", "--optimizer", optimizer, "--epochs", "40", "--layers", "25",
+    summary = cli.json("train", "--optimizer", optimizer, "--epochs", "40", "--hidden", "25",
                        "--l2", "1")
     assert summary["test_accuracy"] > 0.85
     assert len(summary["history"]["train_cost"]) >= 2

@@ -177,7 +177,7 @@ def test_kill_9_during_training_never_leaves_a_broken_model(cli):
     for delay in (0.9, 1.3, 1.7, 2.1, 2.6):
         proc = subprocess.Popen(
             [sys.executable, "-m", "chainrule", "train", "--data", "big.npz", "--epochs", "500",
-             "--layers", "200", "--batch-size", "5", "--save", "m.npz", "--quiet"],
+             "--hidden", "200", "--batch-size", "5", "--save", "m.npz", "--quiet"],
             cwd=cli.path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)

@@ -86,7 +86,7 @@ def test_a_sharded_run_resumes_bit_for_bit(tmp_path):
     runner.fit(first, shards=2, checkpoint=tmp_path / "m.npz")
     net, state = cr.training.load_checkpoint(tmp_path / "m.npz")
     resumed = runner.prepare(options, resume=(net, state))
-    runner.fit(resumed, shards=2, resume=state)
+    runner.fit(resumed, shards=2)
     assert resumed.net.to_vector().tobytes() == whole.net.to_vector().tobytes()
 
 

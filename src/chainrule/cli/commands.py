@@ -15,8 +15,6 @@ import numpy as np
 
 from chainrule.errors import InputError
 
-DEFAULT_HIDDEN = {"digits": [100], "mnist": [100], "fashion-mnist": [100]}
-
 
 def _emit(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -31,124 +29,6 @@ def _load_split(source, data_dir, download, split):
             raise InputError(f"{flag} is for --data mnist or fashion-mnist; {source} is read "
                              "from where it is (drop the flag)")
     return data.load(source, data_dir=data_dir, split=split, download=download)
-
-
-def _resolve_sizes(layers, n_features, n_classes, source):
-    """Complete ``--layers`` with the ends the data fixes (a full list starts with the width)."""
-    if layers is None:
-        layers = DEFAULT_HIDDEN.get(source, [30])
-    if layers[0] == n_features and len(layers) >= 2:
-        sizes = list(layers)
-    else:
-        sizes = [n_features, *layers, n_classes]
-    if sizes[-1] != n_classes and not (n_classes == 2 and sizes[-1] == 1):
-        raise InputError(f"--layers: the output layer has {sizes[-1]} units but the data has "
-                         f"{n_classes} classes")
-    return sizes
-
-
-def _n_classes(*label_arrays):
-    labels = np.concatenate([np.asarray(y) for y in label_arrays if y is not None])
-    return int(labels.max()) + 1 if labels.size else 0
-
-
-def _optimizer(args, cost):
-    from chainrule.training import optim
-
-    name = args.optimizer
-    if name in ("cg", "lbfgs"):
-        cls = optim.CG if name == "cg" else optim.LBFGS
-        return cls(max_iter=args.epochs)
-    lr = args.lr
-    if lr is None:
-        lr = 0.001 if name == "adam" else (3.0 if cost == "quadratic" else 0.5)
-    if name == "adam":
-        return optim.Adam(lr=lr)
-    return optim.SGD(lr=lr, momentum=args.momentum if name == "momentum" else 0.0)
-
-
-def _accuracy(model, X, y):
-    return float(np.mean(model.predict(X) == y))
-
-
-def train(args) -> int:
-    from chainrule import data, nn, training
-    from chainrule.cli.parallel import Parallel
-
-    par = Parallel(args)       # --shards / --mpi: checked before any data is read
-    source = args.data
-    download = not args.no_download
-    if args.plot:  # fail now, not after a long run
-        from chainrule.explanations import plots
-
-        plots.require_matplotlib()
-    X, y = _load_split(source, args.data_dir, download, "train")
-    X_test, y_test = _load_split(source, args.data_dir, download, "test")
-    if args.validation > 0:
-        if args.validation >= 1:
-            raise InputError(f"--validation: expected a fraction below 1, got {args.validation}")
-        X, X_val, y, y_val = data.train_val_split(X, y, val_fraction=args.validation,
-                                                  seed=args.seed)
-        validation = (X_val, y_val)
-    else:
-        validation = None
-
-    state = None
-    if args.resume:
-        net, state = training.load_checkpoint(args.resume)
-        if state is None:
-            raise InputError(f"{args.resume}: a model without training state cannot be resumed")
-        if net.sizes[0] != X.shape[1]:
-            raise InputError(f"{args.resume}: the model takes {net.sizes[0]} inputs but "
-                             f"{source} has {X.shape[1]} features")
-        optimizer = state.optimizer
-    else:
-        cost = args.cost or "log-likelihood"
-        sizes = _resolve_sizes(args.layers, X.shape[1], _n_classes(y, y_test), source)
-        net = nn.Network(sizes, activation=args.activation, output=args.output, cost=cost,
-                         init=args.init, seed=args.seed, dtype=args.dtype)
-        optimizer = _optimizer(args, cost)
-
-    speaks = par.speaks and not (args.quiet or args.json)
-    printer = training.ProgressPrinter(stream=sys.stdout) if speaks else None
-    if printer is not None:
-        _emit(f"chainrule: {source}: {len(X)} training, "
-              f"{0 if validation is None else len(validation[0])} validation, "
-              f"{len(X_test)} test examples; network {net.sizes} {net.activation}->{net.output}, "
-              f"{net.cost} cost, {optimizer}{par.describe()}")
-    with par.running(args.save, net):
-        history = training.train(
-            par.model(net), X, y, epochs=args.epochs, batch_size=args.batch_size,
-            optimizer=optimizer, l2=args.l2, validation=validation, seed=args.seed,
-            progress=speaks, callbacks=() if printer is None else (printer,),
-            early_stopping=None if args.patience is None else training.EarlyStopping(
-                patience=args.patience, monitor="val_accuracy"),
-            checkpoint=par.checkpoint(args.save), resume=state, metadata={"data": source},
-        )
-    if not par.speaks:
-        return 0
-    test_accuracy = _accuracy(net, X_test, y_test)
-    test_cost = net.cost(X_test, y_test)  # the data cost C_0: λ's term is not about the test set
-    if args.plot:
-        from chainrule.explanations import plots
-
-        plots.learning_curves(
-            history.to_dict(), args.plot,
-            title=f"{source}: network {net.sizes}, {net.activation} -> {net.output}, {net.cost}",
-            xlabel="iteration" if args.optimizer in ("cg", "lbfgs") else "epoch")
-    summary = {
-        "data": source, "sizes": list(net.sizes), "activation": net.activation,
-        "output": net.output, "cost": net.cost, "epochs": len(history),
-        "test_accuracy": test_accuracy, "test_cost": test_cost, "history": history.to_dict(),
-        "saved": args.save,
-    }
-    if args.json:
-        _emit(json.dumps(summary))
-    else:
-        _emit(f"test accuracy {test_accuracy:.2%} ({int(round(test_accuracy * len(X_test)))}"
-              f"/{len(X_test)}), test cost {test_cost:.4f}"
-              + (f"; model saved to {args.save}" if args.save else ""))
-    return 0
 
 
 def evaluate(args) -> int:

@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import math
 import re
 import sys
 
+from chainrule.cli.flags import (
+    ACTIVATIONS,
+    COSTS,
+    _add_data_options,
+    _assignments,
+    _choice,
+    _floats,
+    _layers,
+    _number,
+)
 from chainrule.errors import InputError, RunFailed
-
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky-relu", "identity", "softmax")
-COSTS = ("quadratic", "cross-entropy", "log-likelihood")
-INITS = ("uniform", "scaled-normal", "normal", "xavier", "he", "zeros")
-OPTIMIZERS = ("sgd", "momentum", "adam", "cg", "lbfgs")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,89 +79,6 @@ def _did_you_mean(message):
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-def _choice(names):
-    """An argparse type accepting one of ``names``, with the valid list in the error."""
-
-    def parse(text):
-        if text not in names:
-            raise argparse.ArgumentTypeError(
-                f"unknown name {text!r}; choose one of: {', '.join(names)}"
-            )
-        return text
-
-    return parse
-
-
-def _number(kind, *, low=None, low_inclusive=True, what="a number"):
-    """An argparse type for a finite int/float with an optional lower bound."""
-
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if isinstance(value, float) and not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
-        if low is not None and (value < low if low_inclusive else value <= low):
-            sign = ">=" if low_inclusive else ">"
-            raise argparse.ArgumentTypeError(f"expected {what} {sign} {low}, got {text!r}")
-        return value
-
-    return parse
-
-
-def _layers(text):
-    """``64,30,10`` -> [64, 30, 10]; every size an integer >= 1."""
-    sizes = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part.isdigit() or int(part) < 1:
-            raise argparse.ArgumentTypeError(
-                f"layer sizes must be integers >= 1 separated by commas, got {part!r} in {text!r}"
-            )
-        sizes.append(int(part))
-    return sizes
-
-
-def _floats(text):
-    """``0.05,0.10`` -> [0.05, 0.1] (finite numbers only)."""
-    values = []
-    for part in text.split(","):
-        try:
-            value = float(part)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected numbers separated by commas, got {part.strip()!r} in {text!r}"
-            ) from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"expected finite numbers, got {part.strip()!r}")
-        values.append(value)
-    return values
-
-
-def _assignments(text):
-    """``a=2,b=1`` -> {"a": 2.0, "b": 1.0}."""
-    values = {}
-    for part in text.split(","):
-        name, sep, number = part.partition("=")
-        name = name.strip()
-        if not sep or not name.isidentifier():
-            raise argparse.ArgumentTypeError(
-                f"expected name=value pairs like a=2,b=1, got {part!r}"
-            )
-        if name in values:
-            raise argparse.ArgumentTypeError(f"{name} is given twice in {text!r}")
-        try:
-            values[name] = float(number)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"value of {name} must be a number, got {number.strip()!r}"
-            ) from None
-        if not math.isfinite(values[name]):
-            raise argparse.ArgumentTypeError(f"value of {name} must be finite, got {number!r}")
-    return values
-
-
 class _MergeAssignments(argparse.Action):
     """``--at a=2 --at b=1`` adds up to a=2,b=1; a name given twice is refused, not overwritten."""
 
@@ -185,20 +106,6 @@ def _expressions_are_not_flags(argv):
                            and not _FLAG.fullmatch(arg) else arg for arg in argv[start:]]
 
 
-def _add_data_options(p, default, shown=None):
-    p.add_argument("--data", default=default,
-                   help="digits (scikit-learn's 8x8), mnist, fashion-mnist (IDX files, "
-                        "downloaded once), FILE.csv (label in the last column), FILE.npz (X, y), "
-                        "FILE.mat (ex4's ex4data1.mat), Nielsen's mnist.pkl.gz "
-                        f"(default: {shown or '%(default)s'})")
-    p.add_argument("--data-dir", metavar="DIR",
-                   help="mnist and fashion-mnist only: where their IDX files are kept or "
-                        "downloaded (DIR or DIR/mnist; default: $CHAINRULE_DATA/mnist or the "
-                        "platform cache)")
-    p.add_argument("--no-download", action="store_true",
-                   help="mnist and fashion-mnist only: never download, fail if not on disk")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="chainrule",
                      description="Backpropagation you can read, check and run fast.")
@@ -206,46 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    t = sub.add_parser("train", help="train a network and report its test accuracy",
-                       description="Train a network with backpropagation. With no options: the "
-                                   "embedded 8x8 digits, a [64,100,10] network, test accuracy.")
-    _add_data_options(t, "digits")
-    t.add_argument("--layers", type=_layers, metavar="SIZES",
-                   help="e.g. 64,30,10, or only the hidden sizes (30): the data fixes the ends")
-    t.add_argument("--activation", type=_choice(ACTIVATIONS), default="sigmoid",
-                   help="hidden activation: " + ", ".join(ACTIVATIONS))
-    t.add_argument("--output", type=_choice(ACTIVATIONS),
-                   help="output activation (default: softmax for log-likelihood, else sigmoid)")
-    t.add_argument("--cost", type=_choice(COSTS), default=None,
-                   help="cost: " + ", ".join(COSTS) + " (default: log-likelihood)")
-    t.add_argument("--init", type=_choice(INITS), default="scaled-normal",
-                   help="initialisation: " + ", ".join(INITS))
-    t.add_argument("--optimizer", type=_choice(OPTIMIZERS), default="sgd",
-                   help="optimiser: " + ", ".join(OPTIMIZERS))
-    t.add_argument("--lr", type=_number(float, low=0, low_inclusive=False, what="a learning rate"),
-                   help="learning rate η (default: 0.001 for adam; for sgd/momentum 3.0 with "
-                        "the quadratic cost, as Nielsen, else 0.5)")
-    t.add_argument("--momentum", type=_number(float, low=0, what="a momentum"), default=0.9,
-                   help="momentum coefficient for --optimizer momentum (default: 0.9)")
-    t.add_argument("--batch-size", type=_number(int, low=1, what="an integer"), default=10)
-    t.add_argument("--epochs", type=_number(int, low=1, what="an integer"), default=30,
-                   help="total epochs (with --resume: including those already done); "
-                        "iterations for cg/lbfgs")
-    t.add_argument("--l2", type=_number(float, low=0, what="a regularisation λ"), default=0.0)
-    t.add_argument("--validation", type=_number(float, low=0, what="a fraction"), default=0.1,
-                   help="fraction of the training data held out for validation (default: 0.1)")
-    t.add_argument("--patience", type=_number(int, low=1, what="an integer"),
-                   help="stop early when validation accuracy has not improved for this many epochs")
-    t.add_argument("--seed", type=_number(int, low=0, what="an integer"), default=0)
-    t.add_argument("--dtype", type=_choice(("float32", "float64")), default="float32")
-    t.add_argument("--save", metavar="M.npz", help="save the model after every epoch (atomic)")
-    t.add_argument("--resume", metavar="M.npz", help="continue a saved run up to --epochs in total")
-    t.add_argument("--plot", metavar="curves.png", help="plot learning curves (needs matplotlib)")
-    t.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-    t.add_argument("--quiet", action="store_true", help="no per-epoch lines")
-    from chainrule.cli import parallel, sweep
+    from chainrule.cli import sweep, train
 
-    parallel.add_arguments(t)
+    t = train.add_parser(sub)
 
     e = sub.add_parser("evaluate", help="accuracy, cost, per-class precision/recall, confusion")
     e.add_argument("model", metavar="M.npz",

@@ -1,15 +1,12 @@
-"""One training run described by a dict of train options, as ``chainrule train`` takes them.
+"""One training run described by a dict of train options, run alone, in shards or over MPI.
 
-The names are the command's flags without their dashes (``lr``, ``l2``, ``hidden``,
-``batch_size`` or ``batch-size``, ``seed``, ``optimizer`` …); a missing name takes the flag's
-default. :func:`prepare` loads the data and builds the network and optimiser, :func:`fit` trains
-them with :func:`chainrule.train` (optionally in shards, :mod:`chainrule.distributed.shards`, or
-over MPI ranks), and :func:`run_point` does both for one point of a sweep and returns its row.
-The same options give the same weights bit for bit, whichever of these runs them.
+The options, their defaults and the run itself are :mod:`chainrule.training.options`'s
+(``chainrule train`` uses them too); here :func:`fit` adds the data-parallel ways to train
+(shards, :mod:`chainrule.distributed.shards`, or MPI ranks), and :func:`run_point` runs one
+point of a sweep and returns its row. The same options give the same weights bit for bit,
+whichever of these runs them.
 
 >>> options = train_options(epochs=2, hidden=[8], lr=0.5)
->>> options["batch_size"], options["cost"], options["dtype"]
-(10, None, 'float32')
 >>> row = run_point(options, progress=False)
 >>> row["error"], row["epochs"], 0.5 < row["test_accuracy"] <= 1.0
 (None, 2, True)
@@ -17,184 +14,32 @@ The same options give the same weights bit for bit, whichever of these runs them
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import tempfile
 import time
-from dataclasses import dataclass
-
-import numpy as np
 
 from chainrule.errors import InputError, RunFailed
+from chainrule.training import options as _options
+from chainrule.training.options import (
+    DEFAULTS,
+    SCIPY_OPTIMIZERS,
+    Prepared,
+    load_data,
+    prepare,
+    train_options,
+)
 
 __all__ = ["DEFAULTS", "Prepared", "fit", "load_data", "prepare", "run_point", "scores",
            "train_options"]
 
-# every train option and the default ``chainrule train`` gives it
-DEFAULTS = {
-    "data": "digits", "data_dir": None, "no_download": False,
-    "layers": None, "hidden": None, "activation": "sigmoid", "output": None, "cost": None,
-    "init": "scaled-normal", "optimizer": "sgd", "lr": None, "momentum": 0.9,
-    "batch_size": 10, "epochs": 30, "l2": 0.0, "validation": 0.1, "patience": None,
-    "seed": 0, "dtype": "float32", "threads": None,
-}
-DEFAULT_HIDDEN = {"digits": [100], "mnist": [100], "fashion-mnist": [100]}   # else [30]
-SCIPY_OPTIMIZERS = ("cg", "lbfgs")
 SCORES = ("test_accuracy", "test_cost", "val_accuracy", "val_cost", "train_accuracy",
           "train_cost", "epochs")
 
 
-def train_options(**given) -> dict:
-    """A complete dict of train options: ``given`` over :data:`DEFAULTS` (dashes or
-    underscores in the names), unknown names refused.
-
-    >>> train_options(**{"batch-size": 32})["batch_size"]
-    32
-    >>> train_options(learning_rate=0.1)
-    Traceback (most recent call last):
-    ...
-    chainrule.errors.InputError: unknown train option 'learning_rate'; choose from: data, ...
-    """
-    options = dict(DEFAULTS)
-    for name, value in given.items():
-        key = name.replace("-", "_")
-        if key not in DEFAULTS:
-            raise InputError(f"unknown train option {name!r}; choose from: "
-                             + ", ".join(k.replace("_", "-") for k in DEFAULTS))
-        options[key] = value
-    return options
-
-
-@dataclass
-class Prepared:
-    """What a run needs before its first epoch: the three sets, the network, the optimiser."""
-
-    source: str
-    X: np.ndarray
-    y: np.ndarray
-    validation: tuple | None
-    X_test: np.ndarray
-    y_test: np.ndarray
-    net: object
-    optimizer: object
-    options: dict
-
-
-@functools.lru_cache(maxsize=8)
-def _load(source, data_dir, download, split):
-    """A data set's split, loaded once per process (a sweep's runs share it: never written)."""
-    from chainrule import data
-
-    X, y = data.load(source, data_dir=data_dir, split=split, download=download)
-    X.flags.writeable = False
-    y.flags.writeable = False
-    return X, y
-
-
-def load_data(options):
-    """The (train, test) splits of the options' data set, loaded once per process."""
-    download = not options["no_download"]
-    return (_load(options["data"], options["data_dir"], download, "train"),
-            _load(options["data"], options["data_dir"], download, "test"))
-
-
-def _n_classes(*label_arrays):
-    labels = np.concatenate([np.asarray(y) for y in label_arrays if y is not None])
-    return int(labels.max()) + 1 if labels.size else 0
-
-
-def _sizes_list(value, what):
-    if isinstance(value, int | np.integer) and not isinstance(value, bool):
-        value = [value]
-    if not isinstance(value, list | tuple) or not value or any(
-            isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1 for v in value):
-        raise InputError(f"{what}: expected a list of integers >= 1, got {value!r}")
-    return [int(v) for v in value]
-
-
-def network_sizes(options, n_features, n_classes):
-    """The layer sizes: ``layers`` (the full list, its ends fixed by the data) or
-    ``[n_features, *hidden, n_classes]``.
-
-    >>> network_sizes(train_options(hidden=[30, 10]), 64, 10)
-    [64, 30, 10, 10]
-    >>> network_sizes(train_options(layers=[10, 5, 3]), 64, 10)   # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    chainrule.errors.InputError: layers: [10, 5, 3] must start with the data's 64 features ...
-    """
-    if options["layers"] is not None and options["hidden"] is not None:
-        raise InputError("layers and hidden: give one of them (layers is the full list)")
-    if options["layers"] is not None:
-        sizes = _sizes_list(options["layers"], "layers")
-        outputs_fit = sizes[-1] == n_classes or (n_classes == 2 and sizes[-1] == 1)
-        if len(sizes) < 2 or sizes[0] != n_features or not outputs_fit:
-            raise InputError(f"layers: {sizes} must start with the data's {n_features} features "
-                             f"and end with its {n_classes} classes (or give the hidden sizes "
-                             "only with hidden)")
-        return sizes
-    hidden = options["hidden"]
-    hidden = DEFAULT_HIDDEN.get(options["data"], [30]) if hidden is None else hidden
-    hidden = [] if hidden == [] else _sizes_list(hidden, "hidden")
-    return [n_features, *hidden, n_classes]
-
-
-def make_optimizer(options):
-    """The optimiser ``chainrule train`` makes: η's default 0.001 for Adam, 3.0 for SGD with the
-    quadratic cost (Nielsen ch. 1), else 0.5 (ch. 3); CG/L-BFGS run ``epochs`` iterations."""
-    from chainrule.training import optim
-
-    name, cost = options["optimizer"], options["cost"] or "log-likelihood"
-    if name in SCIPY_OPTIMIZERS:
-        return (optim.CG if name == "cg" else optim.LBFGS)(max_iter=options["epochs"])
-    lr = options["lr"]
-    if lr is None:
-        lr = 0.001 if name == "adam" else (3.0 if cost == "quadratic" else 0.5)
-    if name == "adam":
-        return optim.Adam(lr=lr)
-    if name not in ("sgd", "momentum"):
-        raise InputError(f"optimizer: unknown name {name!r}; choose one of: sgd, momentum, adam, "
-                         "cg, lbfgs")
-    return optim.SGD(lr=lr, momentum=options["momentum"] if name == "momentum" else 0.0)
-
-
-def prepare(options, resume=None) -> Prepared:
-    """Load the data, hold out the validation fraction (seeded by ``seed``) and build the
-    network and optimiser; with ``resume`` (a :class:`TrainingState`'s network and state pair)
-    the saved network and optimiser instead."""
-    from chainrule import data, nn
-
-    options = train_options(**options)
-    source = options["data"]
-    (X, y), (X_test, y_test) = load_data(options)
-    fraction = options["validation"]
-    if not isinstance(fraction, int | float) or not 0 <= fraction < 1:
-        raise InputError(f"validation: expected a fraction in [0, 1), got {fraction!r}")
-    validation = None
-    if fraction > 0:
-        X, X_val, y, y_val = data.train_val_split(X, y, val_fraction=fraction,
-                                                  seed=options["seed"])
-        validation = (X_val, y_val)
-    if resume is not None:
-        net, state = resume
-        if net.sizes[0] != X.shape[1]:
-            raise InputError(f"resume: the model takes {net.sizes[0]} inputs but {source} has "
-                             f"{X.shape[1]} features")
-        optimizer = state.optimizer
-    else:
-        cost = options["cost"] or "log-likelihood"
-        sizes = network_sizes(options, X.shape[1], _n_classes(y, y_test))
-        net = nn.Network(sizes, activation=options["activation"], output=options["output"],
-                         cost=cost, init=options["init"], seed=options["seed"],
-                         dtype=options["dtype"])
-        optimizer = make_optimizer(options)
-    return Prepared(source, X, y, validation, X_test, y_test, net, optimizer, options)
-
-
-def fit(prepared, *, shards=1, comm=None, checkpoint=None, resume=None, progress=False,
-        callbacks=()):
-    """Train ``prepared.net`` with :func:`chainrule.train` and return its History.
+def fit(prepared, *, shards=1, comm=None, checkpoint=None, progress=False, callbacks=()):
+    """Train ``prepared.net`` with :func:`chainrule.training.options.fit` and return its
+    History (a resumed run, ``prepared.state``, continues).
 
     ``shards`` > 1 computes each mini-batch's gradient in that many shards summed in order
     (:class:`~chainrule.distributed.shards.ShardedNetwork`); ``comm`` (an mpi4py communicator)
@@ -213,42 +58,21 @@ def fit(prepared, *, shards=1, comm=None, checkpoint=None, resume=None, progress
 
             model = mpi_network(model, comm)
             with pinned_blas(options["threads"] or blas_threads(comm)):
-                return _train(prepared, model, checkpoint, resume, progress, callbacks)
+                return _options.fit(prepared, model, checkpoint=checkpoint, progress=progress,
+                                    callbacks=callbacks)
         from chainrule.distributed.shards import ShardedNetwork
 
         model = ShardedNetwork(model, shards)
-    return _train(prepared, model, checkpoint, resume, progress, callbacks)
-
-
-def _train(prepared, model, checkpoint, resume, progress, callbacks):
-    from chainrule import training
-
-    options, patience = prepared.options, prepared.options["patience"]
-    return training.train(
-        model, prepared.X, prepared.y, epochs=options["epochs"],
-        batch_size=options["batch_size"], optimizer=prepared.optimizer, l2=options["l2"],
-        validation=prepared.validation, seed=options["seed"], progress=progress,
-        callbacks=callbacks,
-        early_stopping=None if patience is None else training.EarlyStopping(
-            patience=patience, monitor="val_accuracy"),
-        checkpoint=checkpoint, resume=resume, metadata={"data": prepared.source})
+    return _options.fit(prepared, model, checkpoint=checkpoint, progress=progress,
+                        callbacks=callbacks)
 
 
 def scores(prepared, history) -> dict:
-    """The run's numbers: test accuracy and cost (the data cost C_0), the last epoch's
-    training and validation scores, the number of epochs."""
-    net = prepared.net
-    last = history.to_dict()
-
-    def final(key):
-        values = last.get(key) or []
-        return None if not values or values[-1] is None else float(values[-1])
-
-    return {"test_accuracy": float(np.mean(net.predict(prepared.X_test) == prepared.y_test)),
-            "test_cost": float(net.cost(prepared.X_test, prepared.y_test)),
-            "val_accuracy": final("val_accuracy"), "val_cost": final("val_cost"),
-            "train_accuracy": final("train_accuracy"), "train_cost": final("train_cost"),
-            "epochs": len(history)}
+    """The run's numbers (:func:`chainrule.training.options.summary`): the final weights' test,
+    validation and training accuracy and data cost C_0 (no L2 term, so they compare), the
+    number of epochs."""
+    report = _options.summary(prepared, history)
+    return {key: report[key] for key in SCORES}
 
 
 def pinned_blas(threads=1):
@@ -276,7 +100,7 @@ def run_point(options, params=None, keep_model=False, progress=False) -> dict:
     (a cluster's workers need not share a disk with it).
     """
     started = time.perf_counter()
-    options = train_options(**options)
+    options = _options.resolve(options)
     row = {"params": dict(params or {}), "error": None, "model_bytes": None,
            **dict.fromkeys(SCORES)}
     folder = tempfile.mkdtemp(prefix="chainrule-run-") if keep_model else None
