@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import re
 import sys
+import traceback
 
 from chainrule.cli.flags import (
     ACTIVATIONS,
@@ -273,9 +275,12 @@ def main(argv=None) -> int:
         from chainrule.cli import commands
 
         return getattr(commands, args.command)(args)
+    except BrokenPipeError:     # `chainrule train | head -3`: the reader left; end as a shell does
+        _silence_stdout()
+        return 141
     except (InputError, RunFailed, OSError, MemoryError) as error:
-        if debug:
-            raise
+        if debug:               # the traceback as well, and the same exit code as without it
+            traceback.print_exc()
         code = 2 if isinstance(error, (InputError, OSError)) else 1
         print(f"chainrule: error: {_one_line(error)}", file=sys.stderr)
         return code
@@ -284,10 +289,19 @@ def main(argv=None) -> int:
         return 130
     except Exception as error:  # a bug in chainrule: still one line, and a way to see more
         if debug:
-            raise
+            traceback.print_exc()
         print(f"chainrule: internal error: {type(error).__name__}: {_one_line(error)} "
               "(run again with --debug for the traceback)", file=sys.stderr)
         return 1
+
+
+def _silence_stdout():
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _one_line(error) -> str:
