@@ -33,3 +33,12 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_code(tmp_path, argv, code)
     assert "Traceback" not in plain.stderr
     assert "Traceback" in debug.stderr
     assert debug.stderr.strip().splitlines()[-1] == plain.stderr.strip()
+
+
+def test_a_warning_is_one_line_without_a_source_path(tmp_path):
+    done = run_cli("train", "--init", "zeros", "--epochs", "1", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("chainrule: warning: init='zeros'")
+    assert ".py" not in lines[0]

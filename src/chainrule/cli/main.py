@@ -22,6 +22,7 @@ import os
 import re
 import sys
 import traceback
+import warnings
 
 from chainrule.cli.flags import (
     ACTIVATIONS,
@@ -257,6 +258,16 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv  # accepted anywhere on the line, before or after the subcommand
     argv = [arg for arg in argv if arg != "--debug"]
+    with warnings.catch_warnings():     # a warning is one line for the user, no source path
+        warnings.showwarning = _warning_line
+        return _run(argv, debug)
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None):
+    print(f"chainrule: warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+
+def _run(argv, debug) -> int:
     try:
         args = build_parser().parse_args(_expressions_are_not_flags(argv))
         if args.command is None:
