@@ -134,33 +134,39 @@ def _read_idx(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
-def load_data(n: int = 10000, root=None, seed: int = 0):
+SPLITS = {"test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+          "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz")}
+
+
+def load_data(n: int = 10000, root=None, seed: int = 0, split: str = "test"):
     """``(X float32 (n, 784) in [0, 1], y int64 (n,), source)`` for the benchmarks.
 
-    The real MNIST test set from ``root`` (default: the repository's sibling
-    ``shared/data/mnist``) through :func:`chainrule.data.load_mnist`, else read from its IDX
-    files directly, else (no files) seeded random digits: 10 noisy class prototypes.
+    The real MNIST ``split`` ("test": 10,000 digits, "train": 60,000) from ``root`` (default:
+    the repository's sibling ``shared/data/mnist``) through :func:`chainrule.data.load_mnist`,
+    else read from its IDX files directly, else (no files) seeded random digits: 10 noisy
+    class prototypes.
 
     >>> X, y, source = load_data(50, root="/nonexistent")
     >>> X.shape, X.dtype, source
     ((50, 784), dtype('float32'), 'random (seeded, 10 classes)')
     """
     root = Path(DATA_ROOT if root is None else root)
-    if not (root / "t10k-images-idx3-ubyte.gz").exists() and (root / "mnist").is_dir():
+    files = SPLITS[split]
+    if not (root / files[0]).exists() and (root / "mnist").is_dir():
         root = root / "mnist"      # a --data-dir holding the mnist/ folder, as the cache does
-    images, labels = root / "t10k-images-idx3-ubyte.gz", root / "t10k-labels-idx1-ubyte.gz"
+    images, labels = root / files[0], root / files[1]
     if images.exists() and labels.exists():
         try:
             from chainrule.data import load_mnist
 
-            X, y = load_mnist(root=str(root), split="test", download=False)
-            source = "MNIST test set (real, chainrule.data.load_mnist)"
+            X, y = load_mnist(root=str(root), split=split, download=False)
+            source = f"MNIST {split} set (real, chainrule.data.load_mnist)"
         except (ImportError, AttributeError, TypeError, InputError):
             X = _read_idx(images).reshape(-1, 784) / np.float32(255)
             y = _read_idx(labels)
-            source = "MNIST test set (real, IDX read by chainrule.bench)"
+            source = f"MNIST {split} set (real, IDX read by chainrule.bench)"
         if n > len(X):
-            raise InputError(f"n: the MNIST test set has {len(X)} digits, asked for {n}")
+            raise InputError(f"n: the MNIST {split} set has {len(X)} digits, asked for {n}")
         return (np.ascontiguousarray(X[:n], dtype=np.float32), np.asarray(y[:n], np.int64),
                 source)
     rng = np.random.default_rng(seed)
