@@ -9,8 +9,8 @@ with a busy process (a Python loop, pinned to the last core where the OS allows)
 0.3 s before and killed after the run ("loaded"). The slowdown is the loaded median over the
 quiet median; the goal is chainrule's slowdown no worse than JAX's. ``chainrule-limit`` is
 chainrule with its thread policy off (every product on the BLAS limit, two threads here), the
-behaviour before ``chainrule._fast.threads``. Same digits, initial weights and batches as
-``chainrule bench`` (harness.py).
+behaviour before ``chainrule._fast.threads``; ``chainrule-1`` every product on one thread.
+Same digits, initial weights and batches as ``chainrule bench`` (harness.py).
 """
 
 from __future__ import annotations
@@ -50,28 +50,32 @@ def busy_core():
         spinner.wait()
 
 
-def _policy_off(builder):
-    """chainrule's builder with the thread policy off (every product on the limit)."""
+def _with_threshold(builder, min_macs):
+    """chainrule's builder with the thread policy's threshold set to ``min_macs`` while it
+    trains (0: every product on the limit; None: every product on one thread)."""
     from chainrule._fast import threads
 
     def build(*args):
         trainer = builder(*args)
         run = trainer.run
 
-        def unlimited():
-            saved, threads.MIN_MACS = threads.MIN_MACS, 0
+        def patched():
+            saved = threads.MIN_MACS
+            threads.MIN_MACS = float("inf") if min_macs is None else min_macs
             try:
                 run()
             finally:
                 threads.MIN_MACS = saved
-        trainer.run = unlimited
+        trainer.run = patched
         return trainer
     return build
 
 
 def _builder(workload, system):
     if system == "chainrule-limit":
-        return _policy_off(bench.builder(workload, "chainrule"))
+        return _with_threshold(bench.builder(workload, "chainrule"), 0)
+    if system == "chainrule-1":
+        return _with_threshold(bench.builder(workload, "chainrule"), None)
     return bench.builder(workload, system)
 
 
@@ -125,13 +129,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workloads", default="N1,N2,N3")
     parser.add_argument("--systems", default=None,
-                        help="default: chainrule, chainrule-limit and JAX's peers if installed")
+                        help="default: chainrule, chainrule-limit, chainrule-1 and JAX's peers "
+                             "if installed")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--n", type=int, default=10000)
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args(argv)
     systems = (args.systems.split(",") if args.systems else
-               ["chainrule", "chainrule-limit",
+               ["chainrule", "chainrule-limit", "chainrule-1",
                 *[p for p in ("jax-jit", "jax-scan") if bench_peers.available(p)]])
     rows = measure(args.workloads.split(","), systems, args.repeats, args.n,
                    lambda line: print(line, file=sys.stderr, flush=True))

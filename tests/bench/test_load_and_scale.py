@@ -29,29 +29,26 @@ def test_busy_core_spins_while_inside_and_is_gone_after():
             Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
 
 
-def test_load_rows_are_medians_and_the_policy_is_restored(monkeypatch):
+def test_load_rows_are_medians_and_the_threshold_is_restored(monkeypatch):
     monkeypatch.setattr(bench_load, "busy_core", lambda: __import__("contextlib").nullcontext())
-    seen = []
-    original = bench_load._builder
+    monkeypatch.setattr(bench_load.bench, "settle", lambda *a, **k: 0.0)
+    seen, running = [], []
+    original_builder, original_choose = bench_load._builder, threads.choose
 
     def spy(workload, system):
-        build = original(workload, system)
+        running[:] = [system]
+        return original_builder(workload, system)
 
-        def wrapped(*args):
-            trainer = build(*args)
-            run = trainer.run
-
-            def traced():
-                seen.append((system, threads.MIN_MACS))
-                run()
-            trainer.run = traced
-            return trainer
-        return wrapped
+    def choose(macs, limit):                       # what the policy sees while training
+        seen.append((running[0], threads.MIN_MACS))
+        return original_choose(macs, limit)
     monkeypatch.setattr(bench_load, "_builder", spy)
-    monkeypatch.setattr(bench_load.bench, "settle", lambda *a, **k: 0.0)
-    rows = bench_load.measure(["N1"], ["chainrule", "chainrule-limit"], 2, 40, lambda line: None)
-    assert threads.MIN_MACS == 1 << 25                              # policy back on after
-    assert {s for s, _ in seen} == {"chainrule", "chainrule-limit"} and len(seen) == 8
+    monkeypatch.setattr(threads, "choose", choose)
+    systems = ["chainrule", "chainrule-limit", "chainrule-1"]
+    rows = bench_load.measure(["N1"], systems, 2, 40, lambda line: None)
+    assert threads.MIN_MACS == 1 << 25                              # the policy's own after
+    assert sorted(set(seen)) == [("chainrule", 1 << 25), ("chainrule-1", float("inf")),
+                                 ("chainrule-limit", 0)] and len(seen) == 12
     for row in rows:
         import statistics
 
