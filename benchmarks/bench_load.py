@@ -36,12 +36,9 @@ SPIN = "while True: pass"
 def busy_core():
     """A process spinning on one core (the last one this process may use) while inside."""
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-
-    def pin():
-        if cores:
-            os.sched_setaffinity(0, {cores[-1]})
-
-    spinner = subprocess.Popen([sys.executable, "-c", SPIN], preexec_fn=pin)
+    # the child pins itself (no preexec_fn: forking a process that runs JAX's threads is unsafe)
+    pin = f"import os; os.sched_setaffinity(0, {{{cores[-1]}}})\n" if cores else ""
+    spinner = subprocess.Popen([sys.executable, "-c", pin + SPIN])
     try:
         time.sleep(0.3)
         yield
