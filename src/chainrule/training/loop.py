@@ -20,7 +20,6 @@ NaN/inf cost or weight stops the run, callbacks run and the checkpoint file is r
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 import math
@@ -305,9 +304,22 @@ class _Run:
                 raise _Stop
 
         remaining = optimizer.max_iter - done
+        optimizer.message = None
         if remaining > 0:
-            with contextlib.suppress(_Stop):   # a callback or early stopping ended the run
-                optimizer.minimize(fun, model.to_vector(), callback, remaining)
+            start = model.to_vector()
+            try:
+                result = optimizer.minimize(fun, start, callback, remaining)
+            except _Stop:                   # a callback or early stopping ended the run
+                result = None
+            if result is not None:
+                optimizer.message = str(result.message)
+            if result is not None and counter["epoch"] == done:
+                model.from_vector(self.last_good)   # no iteration ended: nothing was trained
+                cost = fun(start)[0]
+                raise RunFailed(f"{optimizer.name} failed before its first iteration: SciPy "
+                                f"stopped with {optimizer.message!r} from a training cost of "
+                                f"{cost:.4g}; nothing was trained or saved; try scaling the "
+                                "inputs, an L2 term or another cost")
         model.from_vector(self.last_good)   # the weights of the last iteration in the history
 
 
