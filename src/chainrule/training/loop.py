@@ -5,7 +5,8 @@ Each epoch shuffles the training set with one seeded permutation, walks it in mi
 :class:`~chainrule.nn.Network`) and lets the optimiser update the parameters in place — Nielsen's
 "for each mini-batch: w → w − η/m Σ_x ∇C_x" (ch. 1, eq. 20). After each epoch the training cost and
 accuracy (running means over the epoch's mini-batches, as Keras reports them) and the exact
-validation cost and accuracy go into the :class:`~chainrule.training.callbacks.History`, a
+validation cost C_0 (no L2 term) and accuracy go into the
+:class:`~chainrule.training.callbacks.History`, a
 NaN/inf cost or weight stops the run, callbacks run and the checkpoint file is rewritten atomically.
 
 >>> import numpy as np, chainrule as cr
@@ -213,7 +214,8 @@ class _Run:
         self.last_good = weights
         val_cost = val_acc = None
         if self.validation is not None:
-            val_cost, val_acc = _evaluate(model, *self.validation, self.l2, self.n)
+            # the data cost C_0 alone, as a test set is scored: λ's term is the training's
+            val_cost, val_acc = _evaluate(model, *self.validation, 0.0, self.n)
         self.history.append(epoch, train_cost, train_acc, val_cost, val_acc, lr,
                             time.perf_counter() - started)
         stop = False
@@ -339,7 +341,8 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
     - ``optimizer``: default ``SGD(lr=3.0)`` for the quadratic cost, ``SGD(lr=0.5)`` otherwise.
       For ``CG``/``LBFGS`` ``epochs`` and ``batch_size`` are ignored (``max_iter`` counts the
       iterations, one history entry each).
-    - ``l2``: λ of the L2 term λ/(2n) Σ w², n the training-set size (also in the validation cost).
+    - ``l2``: λ of the L2 term λ/(2n) Σ w², n the training-set size: in ``train_cost`` (the
+      objective minimised), not in ``val_cost`` (the data cost C_0, as a test set is scored).
     - ``validation``: (X_val, y_val), scored after every epoch.
     - ``seed``: seeds the Generator that shuffles the examples (one permutation per epoch).
     - ``progress``: a line per epoch on stderr (unless a ProgressPrinter is among
