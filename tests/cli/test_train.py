@@ -152,7 +152,7 @@ def test_layers_is_the_full_list_and_hidden_the_hidden_sizes(cli):
 
 @pytest.fixture
 def saved(cli):
-    assert cli("train", "--hidden", "20", "--epochs", "2", "--save", "m.npz",
+    assert cli("train", "--layers", "64,20,10", "--epochs", "2", "--save", "m.npz",
                "--quiet").returncode == 0
     return cli.path / "m.npz"
 
