@@ -188,6 +188,9 @@ def test_saved_only_when_written(cli, saved):
     done = cli("train", "--resume", "m.npz", "--epochs", "2", "--save", "new.npz")
     assert done.returncode == 0, done.stderr
     assert "saved" not in done.stdout and not (cli.path / "new.npz").exists()
+    assert done.stdout.splitlines()[-2] == ("nothing to train: m.npz already holds 2 epochs "
+                                            "(--epochs 2 is the total); the scores are its "
+                                            "model's")
     report = cli.json("train", "--resume", "m.npz", "--epochs", "2", "--save", "new.npz")
     assert report["saved"] is None and report["epochs_run"] == 0
     assert not (cli.path / "new.npz").exists()

@@ -250,6 +250,9 @@ def run(args) -> int:
     if args.json:
         _emit(json.dumps(report))
         return 0
+    if not ran:
+        _emit(f"nothing to train: {args.resume} already holds {done} epochs (--epochs "
+              f"{opts['epochs']} is the total); the scores are its model's")
     for line in _how_it_ended(report, opts):
         _emit(line)
     test = report["examples"]["test"]
