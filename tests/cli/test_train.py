@@ -119,13 +119,23 @@ def test_a_minimiser_that_fails_before_its_first_iteration_is_an_error(cli, huge
 
 
 def test_a_minimiser_that_ends_early_says_so(cli):
-    report = cli.json("train", "--optimizer", "lbfgs", "--hidden", "5", "--l2", "50",
-                      "--epochs", "400", "--validation", "0")
-    assert report["epochs"] < 400 and report["minimizer"], report["minimizer"]
-    text = cli("train", "--optimizer", "lbfgs", "--hidden", "5", "--l2", "50", "--epochs",
-               "400", "--validation", "0", "--quiet").stdout.splitlines()
+    """λ = 50 on a small network: L-BFGS converges long before 400 iterations; resumed from
+    the converged weights, it stops before its first iteration, and says that instead."""
+    argv = ["--optimizer", "lbfgs", "--hidden", "5", "--l2", "50", "--epochs", "400",
+            "--validation", "0"]
+    report = cli.json("train", *argv)
+    assert report["epochs"] < 400 and report["minimizer"].startswith("CONVERGENCE")
+    text = cli("train", *argv, "--quiet", "--save", "m.npz").stdout.splitlines()
     assert text[0] == (f"lbfgs stopped at iteration {report['epochs']} of 400: SciPy says "
                        f"{report['minimizer']!r}")
+    again = cli.json("train", "--resume", "m.npz", "--epochs", "500", "--save", "m.npz")
+    if again["epochs_run"] == 0:    # the saved float32 weights still meet SciPy's tolerance
+        assert again["saved"] is None and again["minimizer"].startswith("CONVERGENCE")
+        line = cli("train", "--resume", "m.npz", "--epochs", "500").stdout.splitlines()[-2]
+        assert line == (f"nothing trained: lbfgs stopped before its first iteration: SciPy "
+                        f"says {again['minimizer']!r}; the scores are m.npz's model's")
+    else:                           # or they moved a little: then it trained and saved
+        assert again["saved"] == "m.npz" and again["epochs"] > report["epochs"]
 
 
 def test_validation_and_test_costs_are_the_data_cost(cli):

@@ -250,11 +250,15 @@ def run(args) -> int:
     if args.json:
         _emit(json.dumps(report))
         return 0
-    if not ran:
+    if not ran and done < opts["epochs"]:      # SciPy found nothing to do at the start
+        _emit(f"nothing trained: {opts['optimizer']} stopped before its first iteration: SciPy "
+              f"says {report['minimizer']!r}; the scores are {args.resume}'s model's")
+    elif not ran:
         _emit(f"nothing to train: {args.resume} already holds {done} epochs (--epochs "
               f"{opts['epochs']} is the total); the scores are its model's")
-    for line in _how_it_ended(report, opts):
-        _emit(line)
+    else:
+        for line in _how_it_ended(report, opts):
+            _emit(line)
     test = report["examples"]["test"]
     _emit(f"test accuracy {report['test_accuracy']:.2%} "
           f"({int(round(report['test_accuracy'] * test))}/{test}), "

@@ -315,7 +315,7 @@ class _Run:
                 result = None
             if result is not None:
                 optimizer.message = str(result.message)
-            if result is not None and counter["epoch"] == done:
+            if result is not None and counter["epoch"] == done and not result.success:
                 model.from_vector(self.last_good)   # no iteration ended: nothing was trained
                 cost = fun(start)[0]
                 raise RunFailed(f"{optimizer.name} failed before its first iteration: SciPy "
