@@ -368,7 +368,9 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
       False leaves train_cost/train_accuracy None and detects divergence from the weights only.
       Validation is always scored exactly, with the weights at the end of the epoch.
 
-    Raises InputError for bad arguments or data and RunFailed when the cost becomes NaN/inf.
+    Raises InputError for bad arguments or data, and RunFailed when the cost becomes NaN/inf
+    or SciPy's CG/L-BFGS fails before its first iteration (SciPy's message is kept in
+    ``optimizer.message`` after a CG/L-BFGS run, e.g. "CONVERGENCE: ...").
 
     >>> import numpy as np, chainrule as cr
     >>> net = cr.nn.Network([2, 4, 2], cost="log-likelihood", seed=0)
