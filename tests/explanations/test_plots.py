@@ -137,6 +137,14 @@ def test_learning_curves_show_percent_on_whole_epochs():
     assert plots.learning_curves(HISTORY, xlabel="iteration").axes[0].get_xlabel() == "iteration"
 
 
+def test_learning_curves_say_which_cost_is_which():
+    """A History's train_cost is the objective (C_0 + λ's term), its val_cost the data cost."""
+    cost = plots.learning_curves(HISTORY).axes[0]
+    by_label = {line.get_label(): line.get_ydata().tolist() for line in cost.lines}
+    assert by_label == {"train objective (C₀ + λ term)": HISTORY["train_cost"],
+                        "val cost C₀": HISTORY["val_cost"]}
+
+
 def test_the_confusion_matrix_shows_the_few_errors_off_the_diagonal():
     from matplotlib.colors import LogNorm
 

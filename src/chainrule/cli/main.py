@@ -24,6 +24,7 @@ import sys
 import traceback
 import warnings
 
+from chainrule.cli import interrupts
 from chainrule.cli.flags import (
     ACTIVATIONS,
     COSTS,
@@ -258,8 +259,8 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv  # accepted anywhere on the line, before or after the subcommand
     argv = [arg for arg in argv if arg != "--debug"]
-    with warnings.catch_warnings():     # a warning is one line for the user, no source path
-        warnings.showwarning = _warning_line
+    with warnings.catch_warnings(), interrupts.sigterm_interrupts():
+        warnings.showwarning = _warning_line    # a warning is one line, no source path
         return _run(argv, debug)
 
 
@@ -295,9 +296,9 @@ def _run(argv, debug) -> int:
         code = 2 if isinstance(error, (InputError, OSError)) else 1
         print(f"chainrule: error: {_one_line(error)}", file=sys.stderr)
         return code
-    except KeyboardInterrupt:
-        print("chainrule: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: 130 or 143, as a shell reports them
+        print(f"chainrule: interrupted by {interrupts.signal_name(stop)}", file=sys.stderr)
+        return interrupts.exit_code(stop)
     except Exception as error:  # a bug in chainrule: still one line, and a way to see more
         if debug:
             traceback.print_exc()

@@ -14,6 +14,7 @@ import copy
 import json
 import sys
 
+from chainrule.cli import interrupts
 from chainrule.errors import InputError
 
 # train flags a sweep does not take (one run's files, how one run is spread) or has its own of
@@ -135,12 +136,12 @@ def run(args, train_parser) -> int:
                           scheduler=args.scheduler, out=args.out,
                           progress=not (args.quiet or args.json), on_row=finished.append,
                           **train_options(args))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:       # Ctrl-C or SIGTERM
         kept = f"; they are kept in {args.out}: the same command runs the rest" if args.out \
             else " (none kept: give --out DIR to keep runs)"
-        print(f"chainrule: interrupted: {len(finished)} of {total} runs finished{kept}",
-              file=sys.stderr)
-        return 130
+        print(f"chainrule: interrupted by {interrupts.signal_name(stop)}: {len(finished)} of "
+              f"{total} runs finished{kept}", file=sys.stderr)
+        return interrupts.exit_code(stop)
     if args.plot:
         result.plot(args.plot)
     failed = sum(1 for r in result.runs if r.get("error"))

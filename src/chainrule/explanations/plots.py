@@ -113,6 +113,10 @@ def _history_series(history):
     return epochs, series
 
 
+# a History's costs: the training objective (C_0 + λ's term) and the validation data cost C_0
+_CURVE_LABELS = {"train_cost": "train objective (C₀ + λ term)", "val_cost": "val cost C₀"}
+
+
 def learning_curves(history, path=None, title="learning curves", xlabel="epoch"):
     """Cost and accuracy (in percent) per epoch, training (solid) vs validation (dashed), as in
     Nielsen ch. 3, on whole-number ticks (``xlabel="iteration"`` for CG and L-BFGS).
@@ -143,7 +147,7 @@ def learning_curves(history, path=None, title="learning curves", xlabel="epoch")
             validation = "val" in key.lower() or "test" in key.lower()
             ax.plot(epochs[:len(values)], [v * percent for v in values],
                     "--" if validation else "-", marker="o", markersize=3,
-                    label=key.replace("_", " "))
+                    label=_CURVE_LABELS.get(key, key.replace("_", " ")))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(xlabel)
         ax.set_ylabel("accuracy (%)" if name == "accuracy" else name)

@@ -34,7 +34,10 @@ class History:
     """Per-epoch lists: ``epoch``, ``train_cost``, ``train_accuracy``, ``val_cost``,
     ``val_accuracy``, ``lr`` (η used; None for CG/L-BFGS) and ``time`` (seconds).
 
-    Validation entries are None when the run has no validation set. For a network trained
+    ``train_cost`` is the training objective, C_0 + λ/(2n) Σ w² (what training minimises,
+    ex4's J); ``val_cost`` is the validation set's data cost C_0 alone, without λ's term, the
+    same kind of number as a test cost. Validation entries are None when the run has no
+    validation set. For a network trained
     by mini-batches, ``train_cost``/``train_accuracy`` are running means over the epoch's
     batches, each scored with the weights before its update (as Keras reports them), the L2
     term from the weights at the end of the epoch; ``val_*`` score the weights at the end of
@@ -137,7 +140,8 @@ def _fmt(value, percent=False):
 
 
 class ProgressPrinter:
-    """One concise line per epoch on ``stream`` (default: sys.stderr at the time of printing).
+    """One concise line per epoch on ``stream`` (default: sys.stderr at the time of printing):
+    the training objective (C_0 + λ's term) and accuracy, the validation cost C_0 and accuracy.
 
     >>> import io
     >>> out, h = io.StringIO(), History()
@@ -146,7 +150,7 @@ class ProgressPrinter:
     >>> h.append(epoch=1, train_cost=0.1234, train_accuracy=0.9, lr=3.0, time=0.5)
     >>> printer.on_epoch_end(1, h)
     >>> out.getvalue()
-    'epoch  1/30  cost 0.1234  accuracy 90.00%  lr 3  0.50 s\\n'
+    'epoch  1/30  objective 0.1234  accuracy 90.00%  lr 3  0.50 s\\n'
     """
 
     def __init__(self, stream=None, every: int = 1):
@@ -160,7 +164,7 @@ class ProgressPrinter:
         last = history.last()
         width = len(str(self.epochs or epoch))
         parts = [f"epoch {epoch:>{width}}/{self.epochs or '?'}",
-                 f"cost {_fmt(last['train_cost'])}",
+                 f"objective {_fmt(last['train_cost'])}",
                  f"accuracy {_fmt(last['train_accuracy'], True)}"]
         if last["val_cost"] is not None:
             parts += [f"val cost {_fmt(last['val_cost'])}",

@@ -5,7 +5,8 @@ Each epoch shuffles the training set with one seeded permutation, walks it in mi
 :class:`~chainrule.nn.Network`) and lets the optimiser update the parameters in place — Nielsen's
 "for each mini-batch: w → w − η/m Σ_x ∇C_x" (ch. 1, eq. 20). After each epoch the training cost and
 accuracy (running means over the epoch's mini-batches, as Keras reports them) and the exact
-validation cost and accuracy go into the :class:`~chainrule.training.callbacks.History`, a
+validation cost C_0 (no L2 term) and accuracy go into the
+:class:`~chainrule.training.callbacks.History`, a
 NaN/inf cost or weight stops the run, callbacks run and the checkpoint file is rewritten atomically.
 
 >>> import numpy as np, chainrule as cr
@@ -20,7 +21,6 @@ NaN/inf cost or weight stops the run, callbacks run and the checkpoint file is r
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 import math
@@ -214,7 +214,8 @@ class _Run:
         self.last_good = weights
         val_cost = val_acc = None
         if self.validation is not None:
-            val_cost, val_acc = _evaluate(model, *self.validation, self.l2, self.n)
+            # the data cost C_0 alone, as a test set is scored: λ's term is the training's
+            val_cost, val_acc = _evaluate(model, *self.validation, 0.0, self.n)
         self.history.append(epoch, train_cost, train_acc, val_cost, val_acc, lr,
                             time.perf_counter() - started)
         stop = False
@@ -305,9 +306,22 @@ class _Run:
                 raise _Stop
 
         remaining = optimizer.max_iter - done
+        optimizer.message = None
         if remaining > 0:
-            with contextlib.suppress(_Stop):   # a callback or early stopping ended the run
-                optimizer.minimize(fun, model.to_vector(), callback, remaining)
+            start = model.to_vector()
+            try:
+                result = optimizer.minimize(fun, start, callback, remaining)
+            except _Stop:                   # a callback or early stopping ended the run
+                result = None
+            if result is not None:
+                optimizer.message = str(result.message)
+            if result is not None and counter["epoch"] == done and not result.success:
+                model.from_vector(self.last_good)   # no iteration ended: nothing was trained
+                cost = fun(start)[0]
+                raise RunFailed(f"{optimizer.name} failed before its first iteration: SciPy "
+                                f"stopped with {optimizer.message!r} from a training cost of "
+                                f"{cost:.4g}; nothing was trained or saved; try scaling the "
+                                "inputs, an L2 term or another cost")
         model.from_vector(self.last_good)   # the weights of the last iteration in the history
 
 
@@ -327,7 +341,8 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
     - ``optimizer``: default ``SGD(lr=3.0)`` for the quadratic cost, ``SGD(lr=0.5)`` otherwise.
       For ``CG``/``LBFGS`` ``epochs`` and ``batch_size`` are ignored (``max_iter`` counts the
       iterations, one history entry each).
-    - ``l2``: λ of the L2 term λ/(2n) Σ w², n the training-set size (also in the validation cost).
+    - ``l2``: λ of the L2 term λ/(2n) Σ w², n the training-set size: in ``train_cost`` (the
+      objective minimised), not in ``val_cost`` (the data cost C_0, as a test set is scored).
     - ``validation``: (X_val, y_val), scored after every epoch.
     - ``seed``: seeds the Generator that shuffles the examples (one permutation per epoch).
     - ``progress``: a line per epoch on stderr (unless a ProgressPrinter is among
@@ -353,7 +368,9 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
       False leaves train_cost/train_accuracy None and detects divergence from the weights only.
       Validation is always scored exactly, with the weights at the end of the epoch.
 
-    Raises InputError for bad arguments or data and RunFailed when the cost becomes NaN/inf.
+    Raises InputError for bad arguments or data, and RunFailed when the cost becomes NaN/inf
+    or SciPy's CG/L-BFGS fails before its first iteration (SciPy's message is kept in
+    ``optimizer.message`` after a CG/L-BFGS run, e.g. "CONVERGENCE: ...").
 
     >>> import numpy as np, chainrule as cr
     >>> net = cr.nn.Network([2, 4, 2], cost="log-likelihood", seed=0)

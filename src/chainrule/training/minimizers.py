@@ -37,6 +37,7 @@ class _SciPyMinimizer(Optimizer):
         self.schedule = None
         self._buffers = None
         self.t = 0
+        self.message = None     # how SciPy's last search ended ("CONVERGENCE: ...")
 
     def _hyperparams(self):
         return {"max_iter": self.max_iter, "gtol": self.gtol}
@@ -60,7 +61,9 @@ class _SciPyMinimizer(Optimizer):
         self.t = step
 
     def minimize(self, fun, x0, callback, max_iter):
-        """Run SciPy: ``fun(v) -> (cost, gradient)`` in float64, ``callback(v)`` per iteration."""
+        """Run SciPy: ``fun(v) -> (cost, gradient)`` in float64, ``callback(v)`` per iteration;
+        SciPy's OptimizeResult (:func:`chainrule.train` keeps its ``message`` in
+        ``self.message``, and a run that ends before its first iteration is a RunFailed)."""
         from scipy.optimize import minimize
 
         return minimize(fun, np.asarray(x0, dtype=np.float64), jac=True, method=self.method,

@@ -126,7 +126,8 @@ def resolve(options) -> dict:
 @dataclass
 class Prepared:
     """What a run needs before its first epoch: the three sets, the network, the optimiser,
-    the options it runs with (resolved) and, for a resumed run, the saved state."""
+    the options it runs with (resolved), for a resumed run the saved state, and with
+    ``patience`` the EarlyStopping (on validation accuracy) that says when and why it stopped."""
 
     source: str
     X: np.ndarray
@@ -138,6 +139,7 @@ class Prepared:
     optimizer: object
     options: dict
     state: object = None
+    early_stopping: object = None
 
 
 @functools.lru_cache(maxsize=8)
@@ -258,12 +260,20 @@ def prepare(options, resume=None, where="resume") -> Prepared:
         if optimizer.uses_scipy:
             optimizer.max_iter = run["epochs"]         # --epochs is the total, as for SGD
         return Prepared(run["data"], X, y, validation, X_test, y_test, net, optimizer, run,
-                        state)
+                        state, _early_stopping(run))
     sizes = network_sizes(run, X.shape[1], _n_classes(y, y_test))
     net = nn.Network(sizes, activation=run["activation"], output=run["output"],
                      cost=run["cost"], init=run["init"], seed=run["seed"], dtype=run["dtype"])
     return Prepared(run["data"], X, y, validation, X_test, y_test, net, make_optimizer(run),
-                    run)
+                    run, None, _early_stopping(run))
+
+
+def _early_stopping(run):
+    from chainrule import training
+
+    if run["patience"] is None:
+        return None
+    return training.EarlyStopping(patience=run["patience"], monitor="val_accuracy")
 
 
 def saved_options(net, state) -> dict:
@@ -324,15 +334,14 @@ def fit(prepared, model=None, *, checkpoint=None, progress=False, callbacks=()):
     :func:`chainrule.train` and return its History; a resumed run continues its state."""
     from chainrule import training
 
-    options, patience = prepared.options, prepared.options["patience"]
+    options = prepared.options
     metadata = {"data": prepared.source, "options": _json_options(options)}
     return training.train(
         prepared.net if model is None else model, prepared.X, prepared.y,
         epochs=options["epochs"], batch_size=options["batch_size"],
         optimizer=prepared.optimizer, l2=options["l2"], validation=prepared.validation,
         seed=options["seed"], progress=progress, callbacks=callbacks,
-        early_stopping=None if patience is None else training.EarlyStopping(
-            patience=patience, monitor="val_accuracy"),
+        early_stopping=prepared.early_stopping,
         checkpoint=checkpoint, resume=prepared.state, metadata=metadata)
 
 
@@ -371,4 +380,18 @@ def summary(prepared, history) -> dict:
         "val_accuracy": val_accuracy, "val_cost": val_cost,
         "test_accuracy": test_accuracy, "test_cost": test_cost,
         "objective": train_cost + net.penalty(run["l2"], n),
+        "early_stopping": _stopped_early(prepared.early_stopping, history),
+        "minimizer": getattr(prepared.optimizer, "message", None),
     }
+
+
+def _stopped_early(early_stopping, history):
+    """With ``patience``: the epoch it stopped at (None if it ran to ``epochs``) and the
+    epoch whose weights the model holds (the best validation accuracy)."""
+    if early_stopping is None:
+        return None
+    return {"monitor": early_stopping.monitor, "patience": early_stopping.patience,
+            "stopped_epoch": early_stopping.stopped_epoch,
+            "best_epoch": early_stopping.best_epoch, "best": early_stopping.best,
+            "restored_epoch": early_stopping.best_epoch if early_stopping.restore_best
+            and early_stopping.best_params is not None else len(history) or None}
