@@ -35,6 +35,7 @@ from chainrule.cli.flags import (
     _number,
 )
 from chainrule.errors import InputError, RunFailed
+from chainrule.fsutil import WriteFailed
 
 
 class _Parser(argparse.ArgumentParser):
@@ -316,7 +317,8 @@ def _silence_stdout():
 
 
 def _one_line(error) -> str:
-    if isinstance(error, OSError) and error.filename is not None:
+    if isinstance(error, OSError) and error.filename is not None \
+            and not isinstance(error, WriteFailed):      # WriteFailed says "cannot write X: ..."
         text = f"{error.filename}: {error.strerror or error}"
     else:
         text = str(error) or type(error).__name__
