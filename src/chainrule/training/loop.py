@@ -230,10 +230,18 @@ class _Run:
                              metadata=self.metadata, early_stopping=es, params=params)
 
     def save(self, epoch, params=None):
+        """Rewrite the checkpoint; a state holding NaN or inf (say, an optimiser's moment that
+        overflowed while the weights stayed finite) ends the run and the file keeps its epoch."""
         if self.checkpoint is not None:
+            from chainrule.nn.io import NotFinite
             from chainrule.training.checkpoint import save_checkpoint
 
-            save_checkpoint(self.model, self.checkpoint, self.state(epoch, params))
+            try:
+                save_checkpoint(self.model, self.checkpoint, self.state(epoch, params))
+            except NotFinite as error:
+                raise RunFailed(f"training diverged at epoch {epoch}: {error.name} is not "
+                                f"finite, so {self.checkpoint} was not rewritten (it keeps the "
+                                "last good epoch)") from None
 
     def sgd(self, done, batch_size, progress):
         """The mini-batch loop (the hot path: no validation, no allocation per batch)."""
