@@ -24,7 +24,8 @@ class LoopbackServer:
     """A tiny HTTP server on 127.0.0.1: ``routes[path] = (status, body, behaviour)``.
 
     behaviour "ok" sends the body; "cut" announces the full length, sends half and closes;
-    "stall" sends half and then waits (at most 5 s, released when the server stops).
+    "stall" sends half and then waits (at most 5 s, released when the server stops);
+    "trickle" sends one byte every 50 ms (until the body ends or the server stops).
     Every request path is appended to ``requests``.
     """
 
@@ -43,6 +44,14 @@ class LoopbackServer:
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if behaviour == "trickle":
+                    for i in range(len(body)):
+                        if server.release.wait(0.05):
+                            break
+                        self.wfile.write(body[i:i + 1])
+                        self.wfile.flush()
+                    self.close_connection = True
+                    return
                 if behaviour in ("cut", "stall"):
                     self.wfile.write(body[: len(body) // 2])
                     self.wfile.flush()

@@ -7,8 +7,11 @@ the first of those directories.
 
 Downloads try each mirror in turn (``mirrors=`` argument, else the space- or comma-separated
 base URLs in ``$CHAINRULE_MNIST_MIRRORS`` / ``$CHAINRULE_FASHION_MNIST_MIRRORS``, else the
-built-in list), with a timeout, and keep a file only if its checksum matches (see
-:data:`FILES`). Files are written atomically: a cut download never leaves a partial file.
+built-in list), with a timeout per connection attempt or stalled read and an overall deadline
+per file (:data:`DOWNLOAD_DEADLINE` seconds, ``deadline=``: a mirror that trickles a byte a
+second is given up, saying how many bytes arrived, and the next one is tried), and keep a file
+only if its checksum matches (see :data:`FILES`). Files are written atomically: a cut download
+never leaves a partial file.
 
 Checksums: each file has two SHA-256 values, of the ``.gz`` archive as the mirrors publish it
 and of the decompressed IDX bytes (the payload). A file is accepted when either known hash
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +89,7 @@ _STEM = {"train": "train", "test": "t10k"}
 _PART = {"images": ("images-idx3-ubyte", IMAGES_MAGIC), "labels": ("labels-idx1-ubyte",
                                                                    LABELS_MAGIC)}
 MAX_DOWNLOAD = 64 << 20  # the largest file, Fashion-MNIST train images, is 26 MB
+DOWNLOAD_DEADLINE = 300.0   # seconds for one file from one mirror: MNIST's 9.9 MB at 34 kB/s
 
 
 def file_name(split: str, part: str) -> str:
@@ -129,28 +134,37 @@ def _mirrors(kind: str, mirrors) -> list[str]:
     return [m if m.endswith("/") else m + "/" for m in mirrors]
 
 
-def _http_get(url: str, timeout: float, limit: int) -> bytes:
-    """The body of ``url`` (status 200), refusing bodies over ``limit`` and short reads."""
+def _http_get(url: str, timeout: float, limit: int, deadline: float = DOWNLOAD_DEADLINE) -> bytes:
+    """The body of ``url`` (status 200), refusing bodies over ``limit``, short reads, and a
+    body still arriving ``deadline`` seconds after the request (``timeout`` bounds each wait)."""
     import urllib.request
 
+    start = time.monotonic()
     request = urllib.request.Request(url, headers={"User-Agent": "chainrule"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
+    with urllib.request.urlopen(request, timeout=min(timeout, deadline)) as response:
         declared = response.headers.get("Content-Length")
         if declared is not None and int(declared) > limit:
             raise OSError(f"{declared} bytes is more than the {limit}-byte limit")
         body = bytearray()
-        while chunk := response.read(1 << 16):
+        while chunk := response.read1(1 << 16):    # what has arrived: a trickle is seen
             body += chunk
             if len(body) > limit:
                 raise OSError(f"more than the {limit}-byte limit")
+            if time.monotonic() - start > deadline:
+                of = f"of {declared} " if declared is not None else ""
+                raise OSError(f"gave up after the {deadline:g} s download deadline with "
+                              f"{len(body)} {of}bytes arrived (a slow or stuck mirror)")
     if declared is not None and len(body) != int(declared):
         raise OSError(f"connection closed after {len(body)} of {declared} bytes")
     return bytes(body)
 
 
 def fetch(kind: str, split: str, part: str, directory, mirrors=None,
-          timeout: float = 30.0) -> Path:
+          timeout: float = 30.0, deadline: float = DOWNLOAD_DEADLINE) -> Path:
     """Fetch one ``.gz`` file into ``directory`` from the first mirror that serves a good copy.
+
+    ``timeout``: seconds per connection attempt or stalled read; ``deadline``: seconds for the
+    whole file from one mirror, after which the next mirror is tried.
 
     Raises :class:`RunFailed` listing every URL tried and why it failed, and where to put the
     file by hand. Nothing is written unless the file passed its checks.
@@ -158,6 +172,10 @@ def fetch(kind: str, split: str, part: str, directory, mirrors=None,
     import http.client
     import urllib.error
 
+    for value, what in ((timeout, "timeout"), (deadline, "deadline")):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 \
+                or value == float("inf"):
+            raise InputError(f"{what}: expected a finite number of seconds > 0, got {value!r}")
     name = file_name(split, part) + ".gz"
     expected = FILES[(kind, split, part)]
     directory = Path(directory)
@@ -165,7 +183,7 @@ def fetch(kind: str, split: str, part: str, directory, mirrors=None,
     for base in _mirrors(kind, mirrors):
         url = base + name
         try:
-            data = _http_get(url, timeout, MAX_DOWNLOAD)
+            data = _http_get(url, timeout, MAX_DOWNLOAD, deadline)
         except (OSError, http.client.HTTPException, ValueError) as e:
             plain = isinstance(e, urllib.error.URLError) and not isinstance(
                 e, urllib.error.HTTPError)  # "<urlopen error ...>": show only the reason
@@ -220,12 +238,13 @@ def _read_part(path: Path, kind: str, split: str, part: str, verify_hash: bool) 
 
 
 def load_mnist(root=None, split: str = "train", download: bool = True, kind: str = "mnist",
-               mirrors=None, verify: bool = True, dtype="float32", timeout: float = 30.0):
+               mirrors=None, verify: bool = True, dtype="float32", timeout: float = 30.0,
+               deadline: float = DOWNLOAD_DEADLINE):
     """``(X, y)``: X (n, 784) in [0, 1] (pixel / 255, ``dtype``), y int64 labels 0..9.
 
     ``split``: "train" (60,000 images) or "test" (10,000); ``kind``: "mnist" or
     "fashion-mnist". Missing files are downloaded when ``download`` is true (``timeout``
-    seconds per connection attempt or stalled read).
+    seconds per connection attempt or stalled read, ``deadline`` seconds per file and mirror).
 
     >>> import tempfile
     >>> from chainrule.data.idx import write_idx
@@ -236,13 +255,14 @@ def load_mnist(root=None, split: str = "train", download: bool = True, kind: str
     >>> X.shape, float(X.max()), y.tolist()
     ((2, 784), 1.0, [7, 2])
     """
-    images, labels = read_mnist(root, split, download, kind, mirrors, verify, timeout)
+    images, labels = read_mnist(root, split, download, kind, mirrors, verify, timeout, deadline)
     X = images.reshape(len(images), -1).astype(dtype) / np.asarray(255, dtype=dtype)
     return X, labels
 
 
 def read_mnist(root=None, split: str = "train", download: bool = True, kind: str = "mnist",
-               mirrors=None, verify: bool = True, timeout: float = 30.0):
+               mirrors=None, verify: bool = True, timeout: float = 30.0,
+               deadline: float = DOWNLOAD_DEADLINE):
     """``(images, labels)`` as the IDX files hold them: uint8 (n, 28, 28) and int64 (n,).
 
     Found, downloaded and checked as :func:`load_mnist` does; scaling is left to the caller
@@ -262,7 +282,7 @@ def read_mnist(root=None, split: str = "train", download: bool = True, kind: str
                 raise InputError(f"{kind}: {file_name(split, part)}(.gz) not found in {where} "
                                  "and downloading is off; put the file there or allow "
                                  "downloads")
-            path = fetch(kind, split, part, directories[0], mirrors, timeout)
+            path = fetch(kind, split, part, directories[0], mirrors, timeout, deadline)
         arrays[part] = _read_part(path, kind, split, part, verify)
     images, labels = arrays["images"], arrays["labels"]
     if images.shape[1:] != (28, 28):
