@@ -94,8 +94,30 @@ def test_predict_rows_match_the_library(cli):
         result = json.loads(done.stdout)
         assert result["predictions"] == expected
         assert np.allclose(np.sum(result["probabilities"], axis=1), 1, atol=1e-5)
+        assert result["output"] == "softmax"
+        assert np.allclose(result["outputs"], result["probabilities"])
     text = cli("predict", "m.npz", "rows.csv").stdout.splitlines()
     assert [int(line.split()[3]) for line in text] == expected
+
+
+def test_predict_names_independent_sigmoid_outputs_for_what_they_are(cli):
+    assert cli("train", "--epochs", "2", "--cost", "cross-entropy", "--save", "m.npz",
+               "--quiet").returncode == 0
+    X, _ = cr.data.load_digits(split="test")
+    np.save(cli.path / "rows.npy", X[:9])
+    net = cr.nn.load(cli.path / "m.npz")
+    assert net.output == "sigmoid" and net.sizes[-1] == 10
+    result = cli.json("predict", "m.npz", "rows.npy")
+    assert "probabilities" not in result and result["output"] == "sigmoid"
+    outputs = np.array(result["outputs"])
+    np.testing.assert_allclose(outputs, net.forward(X[:9]), rtol=1e-6)
+    assert ((outputs >= 0) & (outputs <= 1)).all()
+    assert result["predictions"] == net.predict(X[:9]).tolist()
+    text = cli("predict", "m.npz", "rows.npy").stdout.splitlines()
+    assert len(text) == 9
+    for line, label, row in zip(text, result["predictions"], outputs):
+        assert line.startswith("row ") and f"class {label} (output {row[label]:.3f}" in line
+        assert "not probabilities" in line and "p =" not in line
 
 
 def test_predict_refuses_rows_of_the_wrong_width(cli):

@@ -171,6 +171,27 @@ def test_softmax_rows_sum_to_one_and_sigmoid_does_not_overflow():
     assert s.ravel().tolist() == [0.0, 1.0]
 
 
+def test_predict_proba_is_a_distribution_or_refused():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(20, 3))
+    soft = Network([3, 5, 4], cost="log-likelihood", seed=1, dtype="float64")
+    np.testing.assert_allclose(soft.predict_proba(X).sum(axis=1), 1.0)
+    assert np.array_equal(soft.predict_proba(X), soft.forward(X))
+    one = Network([3, 5, 1], cost="cross-entropy", seed=1, dtype="float64")   # P(class 1) = a
+    a = one.forward(X)[:, 0]
+    p = one.predict_proba(X)
+    assert p.shape == (20, 2)
+    np.testing.assert_allclose(p[:, 1], a)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    assert np.array_equal(p.argmax(axis=1), one.predict(X))
+    several = Network([3, 5, 4], cost="cross-entropy", seed=1, dtype="float64")
+    assert not np.allclose(several.forward(X).sum(axis=1), 1.0)   # independent outputs
+    with pytest.raises(InputError, match="4 sigmoid outputs are independent.*not probabilities"):
+        several.predict_proba(X)
+    with pytest.raises(InputError, match="identity outputs are not probabilities"):
+        Network([3, 4], output="identity").predict_proba(X)
+
+
 def test_saturated_outputs_give_a_finite_cost():
     net = Network([1, 1], cost="cross-entropy", weights=[[[1.0]]], biases=[[0.0]],
                   dtype="float64")

@@ -92,6 +92,7 @@ def classification_report(net, X, y) -> dict:
 
 def predict(args) -> int:
     from chainrule import data, nn
+    from chainrule.nn.activations import no_probabilities
 
     net = nn.load(args.model)
     path = Path(args.input)
@@ -102,14 +103,23 @@ def predict(args) -> int:
     if X.ndim == 1:
         X = X[None, :]
     X = net.check_inputs(X)
-    proba = net.predict_proba(X)
+    a = net.forward(X)
     labels = net.predict(X)
+    # softmax outputs (and one sigmoid unit) are class probabilities; several sigmoid units
+    # are independent outputs, each in [0, 1] on its own, and are named as such
+    distribution = not no_probabilities(net.output, net.sizes[-1])
     if args.json:
-        _emit(json.dumps({"predictions": labels.tolist(), "probabilities": proba.tolist()}))
+        report = {"predictions": labels.tolist(), "output": net.output, "outputs": a.tolist()}
+        if distribution:
+            report["probabilities"] = net.predict_proba(X).tolist()
+        _emit(json.dumps(report))
+    elif distribution:
+        for i, (label, p) in enumerate(zip(labels, net.predict_proba(X))):
+            _emit(f"row {i}: class {label} (p = {p[label]:.3f})")
     else:
-        for i, (label, p) in enumerate(zip(labels, proba)):
-            confidence = p[label] if p.shape[0] > 1 else (p[0] if label == 1 else 1 - p[0])
-            _emit(f"row {i}: class {label} (p = {confidence:.3f})")
+        for i, (label, row) in enumerate(zip(labels, a)):
+            _emit(f"row {i}: class {label} (output {row[label]:.3f}; independent "
+                  f"{net.output} outputs, not probabilities)")
     return 0
 
 

@@ -143,7 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a .csv or .npy of rows (one example per row, as many columns as the "
                         "model has inputs), or a .png image of a digit")
     p.add_argument("--json", action="store_true",
-                   help="print the predictions and output activations as JSON on stdout")
+                   help="print JSON on stdout: the predictions, the output activations "
+                        "('outputs') and, for softmax outputs or one sigmoid unit, the class "
+                        "'probabilities' (several sigmoid outputs are independent, each in "
+                        "[0, 1], and are not probabilities)")
 
     g = sub.add_parser("gradcheck", help="Coursera ex4's gradient check on a small network "
                        "or a model")

@@ -33,7 +33,7 @@ import numpy as np
 import chainrule as cr
 from chainrule.errors import InputError
 from chainrule.nn._fused import flat_views
-from chainrule.nn.activations import ACTIVATIONS, LEAKY_SLOPE
+from chainrule.nn.activations import ACTIVATIONS, LEAKY_SLOPE, probabilities
 from chainrule.nn.costs import check_pairing
 from chainrule.nn.inputs import check_batch, check_dtype, check_inputs, check_l2, encode_targets
 from chainrule.nn.network import CostName
@@ -213,15 +213,20 @@ class EngineModel:
             correct = np.count_nonzero(a.argmax(axis=1) == Y.argmax(axis=1))
         return cost, int(correct)
 
-    def predict_proba(self, X):
-        """The output activations a^L."""
+    def forward(self, X):
+        """The output activations a^L for the rows of X."""
         X = self.check_inputs(X)
         z = np.array(self.forward_fn(self.params, X), dtype=self.dtype)
         return ACTIVATIONS[self.output].forward(z, out=z)
 
+    def predict_proba(self, X):
+        """Class probabilities as ``Network.predict_proba`` gives them (InputError for several
+        sigmoid outputs, which are independent)."""
+        return probabilities(self.forward(X), self.output)
+
     def predict(self, X):
         """Class labels: argmax of a^L, or a >= 0.5 for a single output unit."""
-        a = self.predict_proba(X)
+        a = self.forward(X)
         return (a[:, 0] >= 0.5).astype(np.int64) if a.shape[1] == 1 else a.argmax(axis=1)
 
     def to_vector(self):

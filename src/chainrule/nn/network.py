@@ -33,7 +33,7 @@ import numpy as np
 
 from chainrule.errors import InputError
 from chainrule.nn._fused import FusedBackprop, flat_views
-from chainrule.nn.activations import ACTIVATIONS
+from chainrule.nn.activations import ACTIVATIONS, probabilities
 from chainrule.nn.costs import COSTS, check_pairing
 from chainrule.nn.init import INITS, initialise
 from chainrule.nn.inputs import (
@@ -216,7 +216,16 @@ class Network(FusedBackprop):
         """
         return self._forward(self.check_inputs(X))
 
-    predict_proba = forward
+    def predict_proba(self, X):
+        """Class probabilities: a^L of softmax outputs, [1 − a, a] of one sigmoid unit.
+
+        Several sigmoid units are independent outputs, not a distribution over the classes
+        (a row need not sum to 1): InputError, saying so; :meth:`forward` gives them.
+
+        >>> Network([2, 1], init="zeros").predict_proba([[1.0, 2.0]])
+        array([[0.5, 0.5]], dtype=float32)
+        """
+        return probabilities(self.forward(X), self.output)
 
     def predict(self, X):
         """Class labels: argmax of a^L, or a >= 0.5 for a single output unit.
