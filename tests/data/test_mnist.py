@@ -153,6 +153,14 @@ def test_a_trickling_mirror_meets_the_deadline_and_the_next_mirror_is_tried(serv
                            "/good/t10k-images-idx3-ubyte.gz"]
 
 
+def test_a_mirror_trickling_its_headers_meets_the_deadline_too(server, fixture_table, tmp_path):
+    trickle = serve(server, "/slow-start", behaviour="trickle-headers")
+    with pytest.raises(RunFailed, match=r"/slow-start/t10k-images-idx3-ubyte.gz: gave up after "
+                                        r"the 0.3 s download deadline with 0 bytes arrived"):
+        load_mnist(tmp_path, split="test", mirrors=[trickle], timeout=5, deadline=0.3)
+    assert files_in(tmp_path) == []
+
+
 @pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), "30", True])
 def test_nonsense_timeouts_and_deadlines_are_input_errors(tmp_path, bad):
     for option in ("timeout", "deadline"):

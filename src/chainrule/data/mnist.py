@@ -23,9 +23,11 @@ the same way (``verify=False`` skips it, e.g. for a deliberately modified copy).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import time
+import socket
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,26 +136,85 @@ def _mirrors(kind: str, mirrors) -> list[str]:
     return [m if m.endswith("/") else m + "/" for m in mirrors]
 
 
+class _Watchdog:
+    """Shuts a download's sockets down ``deadline`` seconds after it started, whatever they wait
+    for (a trickled status line, header or body): the read then ends and ``expired`` is set."""
+
+    def __init__(self, deadline: float):
+        self.expired = False
+        self._sockets = []
+        self._timer = threading.Timer(deadline, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self):
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._timer.cancel()
+
+    def _expire(self):
+        self.expired = True
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):   # the plain socket's shutdown, also under TLS
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def watch(self, sock):
+        self._sockets.append(sock)
+        if self.expired:
+            self._expire()
+
+    def opener(self):
+        """A urllib opener whose HTTP(S) connections hand their socket to :meth:`watch`."""
+        import http.client
+        import urllib.request
+
+        watch = self.watch
+
+        def watched(base):
+            class Connection(base):
+                def connect(self):
+                    super().connect()
+                    watch(self.sock)
+            return Connection
+
+        class HTTP(urllib.request.HTTPHandler):
+            def http_open(self, req):
+                return self.do_open(watched(http.client.HTTPConnection), req)
+
+        class HTTPS(urllib.request.HTTPSHandler):
+            def https_open(self, req):
+                return self.do_open(watched(http.client.HTTPSConnection), req,
+                                    context=self._context)
+
+        return urllib.request.build_opener(HTTP, HTTPS)
+
+
 def _http_get(url: str, timeout: float, limit: int, deadline: float = DOWNLOAD_DEADLINE) -> bytes:
     """The body of ``url`` (status 200), refusing bodies over ``limit``, short reads, and a
-    body still arriving ``deadline`` seconds after the request (``timeout`` bounds each wait)."""
+    download still going ``deadline`` seconds after it began (``timeout`` bounds each wait)."""
+    import http.client
     import urllib.request
 
-    start = time.monotonic()
     request = urllib.request.Request(url, headers={"User-Agent": "chainrule"})
-    with urllib.request.urlopen(request, timeout=min(timeout, deadline)) as response:
-        declared = response.headers.get("Content-Length")
-        if declared is not None and int(declared) > limit:
-            raise OSError(f"{declared} bytes is more than the {limit}-byte limit")
-        body = bytearray()
-        while chunk := response.read1(1 << 16):    # what has arrived: a trickle is seen
-            body += chunk
-            if len(body) > limit:
-                raise OSError(f"more than the {limit}-byte limit")
-            if time.monotonic() - start > deadline:
-                of = f"of {declared} " if declared is not None else ""
-                raise OSError(f"gave up after the {deadline:g} s download deadline with "
-                              f"{len(body)} {of}bytes arrived (a slow or stuck mirror)")
+    body, declared = bytearray(), None
+    with _Watchdog(deadline) as watchdog:
+        try:
+            with watchdog.opener().open(request, timeout=timeout) as response:
+                declared = response.headers.get("Content-Length")
+                if declared is not None and int(declared) > limit:
+                    raise OSError(f"{declared} bytes is more than the {limit}-byte limit")
+                while chunk := response.read1(1 << 16):   # what has arrived: a trickle counts
+                    body += chunk
+                    if len(body) > limit:
+                        raise OSError(f"more than the {limit}-byte limit")
+        except (OSError, http.client.HTTPException, ValueError):
+            if not watchdog.expired:
+                raise
+        if watchdog.expired:
+            of = f"of {declared} " if declared is not None else ""
+            raise OSError(f"gave up after the {deadline:g} s download deadline with "
+                          f"{len(body)} {of}bytes arrived (a slow or stuck mirror)")
     if declared is not None and len(body) != int(declared):
         raise OSError(f"connection closed after {len(body)} of {declared} bytes")
     return bytes(body)
