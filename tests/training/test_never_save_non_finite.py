@@ -51,8 +51,8 @@ def test_a_checkpoint_with_nan_best_weights_or_moments_is_refused(tmp_path):
     state.optimizer._buffers[1][0][0, 0] = np.inf           # Adam's v of W^1
     with pytest.raises(NotFinite, match=r"optimizer\.v\.0 holds 1 non-finite"):
         save_checkpoint(net, path, state)
-    with pytest.raises(NotFinite, match="a number in the metadata is not finite"):
-        save_checkpoint(net, path, _state(net, metadata={"note": float("nan")}))
+    with pytest.raises(NotFinite, match=r"training\.metadata\.note\[1\] in the metadata is not"):
+        save_checkpoint(net, path, _state(net, metadata={"note": [1.0, float("nan")]}))
     assert path.read_bytes() == before
 
 

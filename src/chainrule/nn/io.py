@@ -71,6 +71,20 @@ def _refuse_non_finite(path, arrays):
                             f"value{'s' if bad > 1 else ''}")
 
 
+def _non_finite_number(value, where=""):
+    """The JSON path of the first NaN or inf in ``value`` ("training.history.val_cost[2]")."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where
+    items = (value.items() if isinstance(value, dict)
+             else enumerate(value) if isinstance(value, list | tuple) else ())
+    for key, item in items:
+        inner = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}".lstrip(".")
+        found = _non_finite_number(item, inner)
+        if found:
+            return found
+    return None
+
+
 def save(model, path, training=None, training_arrays=None):
     """Write ``model`` to ``path`` atomically.
 
@@ -103,7 +117,8 @@ def save(model, path, training=None, training_arrays=None):
         if "Out of range float" not in str(error):
             raise InputError(f"{path}: the metadata cannot be written as JSON ({error})") \
                 from None
-        raise NotFinite(path, "__meta__", "a number in the metadata is not finite") from None
+        where = _non_finite_number(meta) or "the metadata"
+        raise NotFinite(path, where, f"{where} in the metadata is not finite") from None
     except TypeError as error:
         raise InputError(f"{path}: the metadata cannot be written as JSON ({error})") from None
     arrays[META] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
