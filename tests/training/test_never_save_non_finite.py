@@ -75,3 +75,39 @@ def test_training_stops_before_writing_a_non_finite_state_over_its_checkpoint(tm
                  callbacks=[Overflow()])
     saved, state = load_checkpoint(path)
     assert state.epoch == 2 and np.isfinite(saved.to_vector()).all()
+
+
+POISON = """
+import sys, numpy as np
+from chainrule.cli.main import main
+from chainrule.training import steps
+honest, calls = steps.Optimizer.state_dict, []
+def overflowed(self):           # Adam's first moment of W^1 overflows in the second epoch
+    state = honest(self)
+    calls.append(1)
+    if len(calls) == 2:
+        state["m"][0][0, 0] = np.inf
+    return state
+steps.Optimizer.state_dict = overflowed
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_chainrule_train_never_writes_a_non_finite_checkpoint(tmp_path):
+    """`chainrule train --save` as a user runs it, with the overflow injected into Adam."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "CHAINRULE_DATA": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", POISON, "train", "--optimizer", "adam",
+                           "--lr", "0.01", "--epochs", "3", "--save", "m.npz"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1] == ("chainrule: error: training diverged at epoch 2: optimizer.m.0 is not "
+                         "finite, so m.npz was not rewritten (it keeps the last good epoch)")
+    assert "Traceback" not in done.stderr and "model saved" not in done.stdout
+    net, state = load_checkpoint(tmp_path / "m.npz")
+    assert state.epoch == 1 and np.isfinite(net.to_vector()).all()
+    assert all(np.isfinite(v).all() for v in state.optimizer.state_dict()["m"])
