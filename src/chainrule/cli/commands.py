@@ -44,6 +44,7 @@ def evaluate(args) -> int:
     if X.shape[1] != net.sizes[0]:
         raise InputError(f"{args.model}: the model takes {net.sizes[0]} inputs but {source} has "
                          f"{X.shape[1]} features")
+    _check_classes(net, y, args.model, source)
     report = classification_report(net, X, y)
     if args.plot or args.plot_weights or args.plot_errors:
         from chainrule.explanations import plots
@@ -69,6 +70,18 @@ def evaluate(args) -> int:
     lines += [" ".join(f"{v:>{width}}" for v in r) for r in report["confusion"]]
     _emit("\n".join(lines))
     return 0
+
+
+def _check_classes(net, y, model, source):
+    """InputError unless every label of ``source`` is a class the model's outputs can name."""
+    k = net.sizes[-1]
+    classes = max(k, 2)         # one sigmoid unit tells two classes apart: a < 0.5 and a >= 0.5
+    found = int(np.max(y)) + 1 if len(y) else 0
+    if found > classes:
+        units = f"{k} outputs" if k > 1 else "1 output (a sigmoid unit)"
+        raise InputError(f"{model}: the model has {units}, so classes 0..{classes - 1}, but "
+                         f"{source} has labels up to {found - 1}, so at least {found} classes; "
+                         "evaluate it on data with the classes it was trained on")
 
 
 def classification_report(net, X, y) -> dict:
@@ -102,6 +115,9 @@ def predict(args) -> int:
         X = data.load_array(path)
     if X.ndim == 1:
         X = X[None, :]
+    if X.ndim == 2 and X.shape[1] != net.sizes[0]:
+        raise InputError(f"{args.input}: rows of {X.shape[1]} values, but {args.model} takes "
+                         f"{net.sizes[0]} inputs per row")
     X = net.check_inputs(X)
     a = net.forward(X)
     labels = net.predict(X)
