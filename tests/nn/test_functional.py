@@ -48,6 +48,11 @@ def test_engine_model_of_the_network_has_the_network_gradients(activation, cost,
             with pytest.raises(InputError, match="independent"):
                 m.predict_proba(X)
     assert np.array_equal(model.predict(X), net.predict(X))
+    assert model.score(X, y) == net.score(X, y) == np.mean(net.predict(X) == y)
+    with pytest.raises(InputError, match="y: row 0 has label 7"):
+        model.score(X, [7] * 6)
+    with pytest.raises(InputError, match="value_and_grad: Y must be encoded targets"):
+        model.value_and_grad(X, y)                       # labels where targets belong
 
 
 def test_engine_model_trains_in_place_and_unrolls():

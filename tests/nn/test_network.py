@@ -192,6 +192,52 @@ def test_predict_proba_is_a_distribution_or_refused():
         Network([3, 4], output="identity").predict_proba(X)
 
 
+def test_score_is_accuracy_and_totals_the_cost_sum_and_rows_right():
+    rng = np.random.default_rng(5)
+    net = Network([3, 6, 4], cost="log-likelihood", seed=2, dtype="float64")
+    X, y = rng.normal(size=(40, 3)), rng.integers(0, 4, 40)
+    accuracy = net.score(X, y)
+    assert accuracy == np.mean(net.predict(X) == y)           # scikit-learn's score
+    assert 0.0 <= accuracy <= 1.0
+    assert net.score(X, net.encode_targets(y)) == accuracy    # targets as well as labels
+    assert net.score(X, net.predict(X)) == 1.0
+    cost_sum, right = net.totals(net.check_inputs(X), net.encode_targets(y))
+    assert right == round(accuracy * 40)
+    assert cost_sum == pytest.approx(net.cost(X, y) * 40, rel=1e-12)
+
+
+@pytest.mark.parametrize("X,y,message", [
+    (np.zeros(3), [0], "X: expected"),                        # one row given as a vector
+    (np.zeros((2, 5)), [0, 1], "X: expected 3 columns"),
+    (np.full((2, 3), np.nan), [0, 1], "nan"),
+    (np.zeros((2, 3)), [0, 4], "y: row 1 has label 4"),
+    (np.zeros((2, 3)), [0, -1], "y: row 1 has label -1"),
+    (np.zeros((2, 3)), [0, 1, 1], "y: 3 rows"),
+    (np.zeros((2, 3)), np.zeros((2, 3)), "y: targets have 3 columns"),
+    (np.zeros((2, 3)), [0.5, 1], "not an integer class label"),
+])
+def test_score_names_the_bad_argument(X, y, message):
+    net = Network([3, 4, 4], seed=0)
+    with pytest.raises(InputError, match=message):
+        net.score(X, y)
+
+
+@pytest.mark.parametrize("method", ["gradients", "value_and_grad", "totals"])
+@pytest.mark.parametrize("X,Y,message", [
+    ([[0.0, 0.0, 0.0]], [[1.0, 0.0]], "X must be checked inputs.*got list"),
+    (np.zeros(3), np.zeros((1, 2)), r"X must be checked inputs.*got shape \(3,\)"),
+    (np.zeros((2, 4)), np.zeros((2, 2)), r"X must be.*\(n, 3\) float64"),
+    (np.zeros((2, 3), dtype=np.float32), np.zeros((2, 2)), "X must be.*got shape .* float32"),
+    (np.zeros((0, 3)), np.zeros((0, 2)), "X must be"),
+    (np.zeros((2, 3)), np.array([0.0, 1.0]), r"Y must be encoded targets, a \(2, 2\)"),
+    (np.zeros((2, 3)), np.zeros((3, 2)), r"Y must be encoded targets.*got shape \(3, 2\)"),
+])
+def test_hot_paths_check_shapes_not_numpy_errors(method, X, Y, message):
+    net = Network([3, 4, 2], seed=0, dtype="float64")
+    with pytest.raises(InputError, match=f"{method}: {message}"):
+        getattr(net, method)(X, Y)
+
+
 def test_saturated_outputs_give_a_finite_cost():
     net = Network([1, 1], cost="cross-entropy", weights=[[[1.0]]], biases=[[0.0]],
                   dtype="float64")

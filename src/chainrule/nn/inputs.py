@@ -153,3 +153,28 @@ def check_batch(X, y, n_inputs, k, dtype, distributions=False):
     if len(Y) != len(X):
         raise InputError(f"y: {len(Y)} rows of labels or targets for {len(X)} rows of X")
     return X, Y
+
+
+
+def check_prepared(X, Y, n_inputs, k, dtype, method):
+    """The O(1) checks of a hot path that takes X checked and Y encoded (``gradients``,
+    ``totals``): no pass over the values, but never a NumPy error for the wrong arrays.
+
+    >>> check_prepared(np.zeros((4, 2)), np.zeros(4), 2, 3, np.float64, "gradients")
+    Traceback (most recent call last):
+    ...
+    chainrule.errors.InputError: gradients: Y must be encoded targets, a (4, 3) float64 array ...
+    """
+    _check_array(X, None, n_inputs, dtype, method, "X", "checked inputs", "check_inputs(X)")
+    _check_array(Y, len(X), k, dtype, method, "Y", "encoded targets",
+                 "encode_targets(y) from labels")
+
+
+def _check_array(array, rows, columns, dtype, method, name, what, maker):
+    ok = isinstance(array, np.ndarray) and array.ndim == 2 and array.dtype == dtype \
+        and array.shape[1] == columns and rows in (None, array.shape[0]) and len(array) > 0
+    if not ok:
+        got = (f"shape {array.shape} {array.dtype}" if isinstance(array, np.ndarray)
+               else type(array).__name__)
+        raise InputError(f"{method}: {name} must be {what}, a ({rows or 'n'}, {columns}) "
+                         f"{np.dtype(dtype)} array ({maker} makes one); got {got}")
