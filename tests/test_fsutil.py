@@ -42,9 +42,9 @@ def test_text_mode(tmp_path):
     assert (tmp_path / "a.txt").read_text() == "δ"
 
 
-def _raise(code, filename=None):
-    def fail(*args, **kwargs):
-        raise OSError(code, os.strerror(code), filename)
+def _raise(code, name_the_source):
+    def fail(*args, **kwargs):       # as the OS does: os.replace names its source, the tmp
+        raise OSError(code, os.strerror(code), *(args[:1] if name_the_source else ()))
     return fail
 
 
@@ -54,8 +54,7 @@ def test_a_failed_write_names_the_target_and_the_reason(tmp_path, monkeypatch, w
     target = tmp_path / "m.npz"
     target.write_bytes(b"old")
     # the OS names the temporary file (os.replace) or nothing at all (disk full on fsync)
-    tmp_name = str(tmp_path / ".m.npz.1234.abcd.tmp") if where == "replace" else None
-    monkeypatch.setattr(os, where, _raise(code, tmp_name))
+    monkeypatch.setattr(os, where, _raise(code, where == "replace"))
     with pytest.raises(WriteFailed) as caught, atomic_write(target) as f:
         f.write(b"new")
     error = caught.value
@@ -117,3 +116,12 @@ def test_cli_write_failure_is_one_line_naming_the_target(tmp_path, where, code, 
     assert done.stderr.strip() == f"chainrule: error: cannot write m.npz: {reason}"
     assert target.read_bytes() == b"the good model"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+
+
+def test_another_files_error_inside_the_block_is_not_relabelled(tmp_path):
+    target = tmp_path / "m.npz"
+    with pytest.raises(FileNotFoundError) as caught, atomic_write(target):
+        (tmp_path / "missing.csv").read_bytes()
+    assert not isinstance(caught.value, WriteFailed)
+    assert caught.value.filename == str(tmp_path / "missing.csv")
+    assert list(tmp_path.iterdir()) == []

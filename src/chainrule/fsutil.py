@@ -97,9 +97,10 @@ def atomic_write(path, mode: str = "wb"):
     except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        if isinstance(error, OSError):
+        if isinstance(error, OSError) and (error.filename is None or {str(tmp), str(path)} & {
+                str(error.filename), str(error.filename2)}):
             raise _failed(error, path) from error
-        raise
+        raise                   # another file's error (the caller's own reads, say) as it is
     with contextlib.suppress(OSError):  # make the rename itself durable where the OS allows
         dir_fd = os.open(directory, os.O_RDONLY)
         try:
