@@ -238,6 +238,19 @@ def test_hot_paths_check_shapes_not_numpy_errors(method, X, Y, message):
         getattr(net, method)(X, Y)
 
 
+@pytest.mark.parametrize("call,message", [
+    (lambda net: net.penalty("1", 10), "l2: expected a number >= 0, got '1'"),
+    (lambda net: net.penalty(float("nan"), 10), "l2: expected a number >= 0, got nan"),
+    (lambda net: net.penalty(1.0, 0), "n: expected the number of training examples"),
+    (lambda net: net.penalty(1.0, None), "n: the L2 term .* needs n"),
+    (lambda net: net.gradients(np.zeros((2, 3)), np.zeros((2, 2)), l2="x"), "l2: expected"),
+    (lambda net: net.value_and_grad(np.zeros((2, 3)), np.zeros((2, 2)), 1.0, 2.5), "n: expected"),
+])
+def test_l2_and_n_are_checked_on_every_path(call, message):
+    with pytest.raises(InputError, match=message):
+        call(Network([3, 4, 2], seed=0, dtype="float64"))
+
+
 def test_saturated_outputs_give_a_finite_cost():
     net = Network([1, 1], cost="cross-entropy", weights=[[[1.0]]], biases=[[0.0]],
                   dtype="float64")

@@ -31,7 +31,7 @@ from chainrule._fast import kernels
 from chainrule._fast.blas import gemm
 from chainrule._fast.flat import flat_views
 from chainrule.errors import InputError
-from chainrule.nn.inputs import check_prepared
+from chainrule.nn.inputs import check_l2, check_prepared
 
 __all__ = ["FusedBackprop", "flat_views"]
 
@@ -169,10 +169,10 @@ class FusedBackprop:
         if out is None and keep:
             raise InputError("gradients: keep= needs the arrays out= to keep")
         check_prepared(X, Y, self.sizes[0], self.sizes[-1], self.dtype, "gradients")
-        n = X.shape[0] if n is None else n
+        n = check_l2(l2, n, len(X))
         return self._backprop(X, Y, l2, n, False, out, float(scale), float(keep))[1]
 
     def value_and_grad(self, X, Y, l2=0.0, n=None):
         """(cost, gradients) in one pass; X checked and Y encoded, as for :meth:`gradients`."""
         check_prepared(X, Y, self.sizes[0], self.sizes[-1], self.dtype, "value_and_grad")
-        return self._backprop(X, Y, l2, X.shape[0] if n is None else n, True, None)
+        return self._backprop(X, Y, l2, check_l2(l2, n, len(X)), True, None)

@@ -181,7 +181,8 @@ class EngineModel:
         """(cost, gradients matching ``params``) by the engine's reverse mode; X checked and Y
         encoded (only their shapes are checked here)."""
         check_prepared(X, Y, self.sizes[0], self.sizes[1], self.dtype, "value_and_grad")
-        f = self._objective(X, Y, l2, X.shape[0] if n is None else n)
+        n = check_l2(l2, n, len(X))
+        f = self._objective(X, Y, l2, n)
         value, grads = cr.value_and_grad(f, argnums=self._argnums)(*self.params)
         return float(value), [np.asarray(g, dtype=self.dtype) for g in grads]
 
@@ -198,6 +199,7 @@ class EngineModel:
 
     def penalty(self, l2, n):
         """The L2 term λ/(2n) Σ w² over the decayed parameters, a Python float."""
+        n = check_l2(l2, n, None)
         if not l2:
             return 0.0
         return l2 / (2 * n) * sum(float(np.vdot(p, p)) for p, d in zip(self.params, self._decay)

@@ -44,11 +44,15 @@ def check_sizes(sizes):
 
 
 def check_l2(l2, n, m):
-    """The n of the L2 term: ``m`` (the batch) when n is None; InputError for bad λ or n."""
+    """The n of the L2 term: ``m`` (the batch) when n is None; InputError for bad λ or n
+    (and for n None when there is no batch, m None, and λ > 0)."""
     if isinstance(l2, bool) or not (isinstance(l2, int | float | np.number) and np.isfinite(l2)
                                     and l2 >= 0):
         raise InputError(f"l2: expected a number >= 0, got {l2!r}")
     if n is None:
+        if m is None and l2:
+            raise InputError("n: the L2 term λ/(2n) Σ w² needs n, the number of training "
+                             "examples")
         return m
     if isinstance(n, bool) or not (isinstance(n, int | np.integer) and n >= 1):
         raise InputError(f"n: expected the number of training examples (>= 1), got {n!r}")

@@ -245,6 +245,7 @@ class Network(FusedBackprop):
         >>> Network([2, 1], weights=[[[3.0, 4.0]]], biases=[[1.0]]).penalty(2.0, 10)  # 2/20·25
         2.5
         """
+        n = check_l2(l2, n, None)
         if not l2:
             return 0.0
         return l2 / (2 * n) * sum(float(np.vdot(W, W)) for W in self.weights)
