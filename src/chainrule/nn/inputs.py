@@ -14,6 +14,8 @@ chainrule.errors.InputError: y: row 1 has label 3, but the output layer has 3 un
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from chainrule.errors import InputError
@@ -43,18 +45,20 @@ def check_sizes(sizes):
     return tuple(ints)
 
 
+_REALS, _INTEGERS = (int, float, np.integer, np.floating), (int, np.integer)
+
+
 def check_l2(l2, n, m):
     """The n of the L2 term: ``m`` (the batch) when n is None; InputError for bad λ or n
     (and for n None when there is no batch, m None, and λ > 0)."""
-    if isinstance(l2, bool) or not (isinstance(l2, int | float | np.number) and np.isfinite(l2)
-                                    and l2 >= 0):
+    if isinstance(l2, bool) or not (isinstance(l2, _REALS) and math.isfinite(l2) and l2 >= 0):
         raise InputError(f"l2: expected a number >= 0, got {l2!r}")
     if n is None:
         if m is None and l2:
             raise InputError("n: the L2 term λ/(2n) Σ w² needs n, the number of training "
                              "examples")
         return m
-    if isinstance(n, bool) or not (isinstance(n, int | np.integer) and n >= 1):
+    if isinstance(n, bool) or not (isinstance(n, _INTEGERS) and n >= 1):
         raise InputError(f"n: expected the number of training examples (>= 1), got {n!r}")
     return int(n)
 
@@ -169,6 +173,10 @@ def check_prepared(X, Y, n_inputs, k, dtype, method):
     ...
     chainrule.errors.InputError: gradients: Y must be encoded targets, a (4, 3) float64 array ...
     """
+    if (type(X) is np.ndarray and type(Y) is np.ndarray and X.ndim == 2 and Y.ndim == 2
+            and X.shape[1] == n_inputs and Y.shape == (len(X), k) and len(X)
+            and X.dtype == dtype and Y.dtype == dtype):
+        return      # the hot path: a few attribute reads
     _check_array(X, None, n_inputs, dtype, method, "X", "checked inputs", "check_inputs(X)")
     _check_array(Y, len(X), k, dtype, method, "Y", "encoded targets",
                  "encode_targets(y) from labels")
