@@ -51,7 +51,8 @@ _REALS, _INTEGERS = (int, float, np.integer, np.floating), (int, np.integer)
 def check_l2(l2, n, m):
     """The n of the L2 term: ``m`` (the batch) when n is None; InputError for bad λ or n
     (and for n None when there is no batch, m None, and λ > 0)."""
-    if isinstance(l2, bool) or not (isinstance(l2, _REALS) and math.isfinite(l2) and l2 >= 0):
+    if isinstance(l2, bool) or not (isinstance(l2, _REALS) and l2 >= 0 and (
+            isinstance(l2, _INTEGERS) or math.isfinite(l2))):   # 10**400 is finite too
         raise InputError(f"l2: expected a number >= 0, got {l2!r}")
     if n is None:
         if m is None and l2:
