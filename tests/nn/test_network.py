@@ -239,8 +239,9 @@ def test_hot_paths_check_shapes_not_numpy_errors(method, X, Y, message):
 
 
 @pytest.mark.parametrize("call,message", [
-    (lambda net: net.penalty("1", 10), "l2: expected a number >= 0, got '1'"),
-    (lambda net: net.penalty(float("nan"), 10), "l2: expected a number >= 0, got nan"),
+    (lambda net: net.penalty("1", 10), "l2: expected a finite number >= 0, got '1'"),
+    (lambda net: net.penalty(float("nan"), 10), "l2: expected a finite number >= 0, got nan"),
+    (lambda net: net.penalty(10**400, 10), "l2: expected a finite number >= 0, got 1000"),
     (lambda net: net.penalty(1.0, 0), "n: expected the number of training examples"),
     (lambda net: net.penalty(1.0, None), "n: the L2 term .* needs n"),
     (lambda net: net.gradients(np.zeros((2, 3)), np.zeros((2, 2)), l2="x"), "l2: expected"),

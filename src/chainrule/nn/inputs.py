@@ -15,6 +15,7 @@ chainrule.errors.InputError: y: row 1 has label 3, but the output layer has 3 un
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
@@ -46,14 +47,15 @@ def check_sizes(sizes):
 
 
 _REALS, _INTEGERS = (int, float, np.integer, np.floating), (int, np.integer)
+_FLOAT_MAX = sys.float_info.max   # a larger integer λ (10**400) has no float
 
 
 def check_l2(l2, n, m):
     """The n of the L2 term: ``m`` (the batch) when n is None; InputError for bad λ or n
     (and for n None when there is no batch, m None, and λ > 0)."""
     if isinstance(l2, bool) or not (isinstance(l2, _REALS) and l2 >= 0 and (
-            isinstance(l2, _INTEGERS) or math.isfinite(l2))):   # 10**400 is finite too
-        raise InputError(f"l2: expected a number >= 0, got {l2!r}")
+            l2 <= _FLOAT_MAX if isinstance(l2, _INTEGERS) else math.isfinite(l2))):
+        raise InputError(f"l2: expected a finite number >= 0, got {l2!r}")
     if n is None:
         if m is None and l2:
             raise InputError("n: the L2 term λ/(2n) Σ w² needs n, the number of training "
