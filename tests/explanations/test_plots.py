@@ -58,6 +58,20 @@ def test_confusion_matrix(tmp_path):
     assert png_size(tmp_path / "c.png") == expected("confusion_matrix")
 
 
+@pytest.mark.parametrize("y_true,y_pred,n_classes,message", [
+    ([0, 1, 4], [0, 1, 1], 3, "n_classes=3 \\(labels 0..2\\) but y_true has label 4"),
+    ([0, 1, 1], [0, 5, 1], 3, "n_classes=3 .* but y_pred has label 5"),
+    ([0, 1], [0, 1], 0, "n_classes: expected an integer >= 1, got 0"),
+    ([0, 1], [0, 1], 2.5, "n_classes: expected an integer >= 1, got 2.5"),
+])
+def test_confusion_matrix_refuses_labels_beyond_n_classes(tmp_path, y_true, y_pred, n_classes,
+                                                          message):
+    with pytest.raises(InputError, match=message):
+        plots.confusion_matrix(np.array(y_true), np.array(y_pred), tmp_path / "c.png",
+                               n_classes=n_classes)
+    assert not (tmp_path / "c.png").exists()
+
+
 def test_weight_images_and_misclassified(tmp_path):
     rng = np.random.default_rng(0)
     plots.weight_images(rng.normal(size=(25, 64)), tmp_path / "w.png")

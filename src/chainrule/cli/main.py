@@ -36,6 +36,7 @@ from chainrule.cli.flags import (
     _number,
 )
 from chainrule.errors import InputError, RunFailed
+from chainrule.fsutil import WriteFailed
 
 
 class _Parser(argparse.ArgumentParser):
@@ -143,7 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a .csv or .npy of rows (one example per row, as many columns as the "
                         "model has inputs), or a .png image of a digit")
     p.add_argument("--json", action="store_true",
-                   help="print the predictions and output activations as JSON on stdout")
+                   help="print JSON on stdout: the predictions, the output activations "
+                        "('outputs') and, for softmax outputs or one sigmoid unit, the class "
+                        "'probabilities' (several sigmoid outputs are independent, each in "
+                        "[0, 1], and are not probabilities)")
 
     g = sub.add_parser("gradcheck", help="Coursera ex4's gradient check on a small network "
                        "or a model")
@@ -317,7 +321,8 @@ def _silence_stdout():
 
 
 def _one_line(error) -> str:
-    if isinstance(error, OSError) and error.filename is not None:
+    if isinstance(error, OSError) and error.filename is not None \
+            and not isinstance(error, WriteFailed):      # WriteFailed says "cannot write X: ..."
         text = f"{error.filename}: {error.strerror or error}"
     else:
         text = str(error) or type(error).__name__

@@ -167,7 +167,16 @@ def confusion_matrix(y_true, y_pred, path=None, n_classes=None):
     if y_true.shape != y_pred.shape:
         raise InputError(f"confusion matrix: {y_true.size} true labels but {y_pred.size} "
                          "predictions")
-    k = n_classes or int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
+    found = int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
+    if n_classes is not None:
+        if isinstance(n_classes, bool) or not isinstance(n_classes, int | np.integer) \
+                or n_classes < 1:
+            raise InputError(f"n_classes: expected an integer >= 1, got {n_classes!r}")
+        if found > n_classes:
+            which = "y_true" if y_true.max(initial=0) + 1 == found else "y_pred"
+            raise InputError(f"confusion matrix: n_classes={n_classes} (labels 0.."
+                             f"{n_classes - 1}) but {which} has label {found - 1}")
+    k = n_classes or found
     counts = np.zeros((k, k), dtype=np.int64)
     np.add.at(counts, (y_true, y_pred), 1)
     figure = _figure("confusion_matrix")

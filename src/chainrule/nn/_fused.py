@@ -31,6 +31,7 @@ from chainrule._fast import kernels
 from chainrule._fast.blas import gemm
 from chainrule._fast.flat import flat_views
 from chainrule.errors import InputError
+from chainrule.nn.inputs import check_l2, check_prepared
 
 __all__ = ["FusedBackprop", "flat_views"]
 
@@ -67,7 +68,7 @@ class FusedBackprop:
         return a
 
     def batch_stats(self, Y):
-        """:meth:`score` of the batch of the last :meth:`gradients` call, whose targets are Y.
+        """:meth:`totals` of the batch of the last :meth:`gradients` call, whose targets are Y.
 
         Reads a^L from the scratch buffers that call filled (computed with the weights as
         they were before any update since), so it costs no forward pass.
@@ -75,11 +76,13 @@ class FusedBackprop:
         >>> import numpy as np, chainrule as cr
         >>> net = cr.nn.Network([2, 1], init="zeros", dtype="float64")
         >>> X, Y = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0], [0.0]])
-        >>> _ = net.gradients(X, Y); net.batch_stats(Y) == net.score(X, Y)
+        >>> _ = net.gradients(X, Y); net.batch_stats(Y) == net.totals(X, Y)
         True
         """
         if self._last_output is None or len(self._last_output) != len(Y):
             raise InputError("batch_stats: needs the targets of the last gradients() call")
+        check_prepared(self._last_output, Y, self.sizes[-1], self.sizes[-1], self.dtype,
+                       "batch_stats")
         return self._stats(self._last_output, Y)
 
     def _buffers(self, m):
@@ -165,9 +168,11 @@ class FusedBackprop:
         """
         if out is None and keep:
             raise InputError("gradients: keep= needs the arrays out= to keep")
-        n = X.shape[0] if n is None else n
+        check_prepared(X, Y, self.sizes[0], self.sizes[-1], self.dtype, "gradients")
+        n = check_l2(l2, n, len(X))
         return self._backprop(X, Y, l2, n, False, out, float(scale), float(keep))[1]
 
     def value_and_grad(self, X, Y, l2=0.0, n=None):
         """(cost, gradients) in one pass; X checked and Y encoded, as for :meth:`gradients`."""
-        return self._backprop(X, Y, l2, X.shape[0] if n is None else n, True, None)
+        check_prepared(X, Y, self.sizes[0], self.sizes[-1], self.dtype, "value_and_grad")
+        return self._backprop(X, Y, l2, check_l2(l2, n, len(X)), True, None)

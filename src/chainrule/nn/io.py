@@ -53,12 +53,55 @@ def _param_names(model):
     return [f"p{i}" for i in range(len(model.params))]
 
 
+class NotFinite(InputError):
+    """:func:`save` refused: an array (``name``) or the metadata holds NaN or inf."""
+
+    def __init__(self, path, name, what):
+        super().__init__(f"{path}: not written: {what} (NaN or inf); any file already there "
+                         "is kept")
+        self.name = name
+
+
+def _refuse_non_finite(path, arrays):
+    """NotFinite for the first array holding NaN or inf (nothing non-finite is ever saved)."""
+    for name, array in arrays.items():
+        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+            bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+            raise NotFinite(path, name, f"{name} holds {bad} non-finite "
+                            f"value{'s' if bad > 1 else ''}")
+
+
+def _non_finite_number(value, where=""):
+    """The JSON path of the first NaN or inf in ``value`` ("training.history.val_cost[2]")."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where
+    items = (value.items() if isinstance(value, dict)
+             else enumerate(value) if isinstance(value, list | tuple) else ())
+    for key, item in items:
+        inner = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}".lstrip(".")
+        found = _non_finite_number(item, inner)
+        if found:
+            return found
+    return None
+
+
 def save(model, path, training=None, training_arrays=None):
     """Write ``model`` to ``path`` atomically.
 
     The file is exactly ``path`` (no suffix is added). A ``kill -9`` at any moment leaves the
     previous complete file or the new one. ``training`` (JSON) and ``training_arrays`` (name
     -> array) are what ``cr.training.save_checkpoint`` adds; the model file keeps them as given.
+    An array or a metadata number that is NaN or inf is refused (:class:`NotFinite`, an
+    InputError) before anything is written, so a good file is never replaced by a broken one.
+
+    >>> import tempfile, pathlib, chainrule as cr
+    >>> net = cr.nn.Network([2, 1], seed=0)
+    >>> net.biases[0][0] = float("nan")
+    >>> try:
+    ...     save(net, pathlib.Path(tempfile.mkdtemp()) / "m.npz")
+    ... except InputError as e:
+    ...     print(str(e).split(": ", 1)[1])
+    not written: b1 holds 1 non-finite value (NaN or inf); any file already there is kept
     """
     arrays = {name: np.ascontiguousarray(p) for name, p in zip(_param_names(model), model.params)}
     meta = {"format": FORMAT, "version": VERSION, "config": model.config(),
@@ -67,9 +110,16 @@ def save(model, path, training=None, training_arrays=None):
         if name in arrays or name == META or not name.startswith(TRAINING_PREFIXES):
             raise InputError(f"{path}: training array name {name!r} is not allowed")
         arrays[name] = np.ascontiguousarray(array)
+    _refuse_non_finite(path, arrays)
     try:
         text = json.dumps(meta, allow_nan=False)
-    except (TypeError, ValueError) as error:
+    except ValueError as error:
+        if "Out of range float" not in str(error):
+            raise InputError(f"{path}: the metadata cannot be written as JSON ({error})") \
+                from None
+        where = _non_finite_number(meta) or "the metadata"
+        raise NotFinite(path, where, f"{where} in the metadata is not finite") from None
+    except TypeError as error:
         raise InputError(f"{path}: the metadata cannot be written as JSON ({error})") from None
     arrays[META] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     with atomic_write(path, "wb") as f:

@@ -135,11 +135,21 @@ def _csv(X, y):
 
 
 def _model_bytes(session):
-    with tempfile.TemporaryDirectory(prefix="playground-") as folder:
-        path = os.path.join(folder, "model.npz")
-        cr.nn.save(session.net, path)
-        with open(path, "rb") as f:
-            return f.read()
+    """The session's network as a model file's bytes; errors name ``model.npz``, not the
+    temporary file it is written to (a NaN weight typed in is refused, as by ``cr.nn.save``)."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="playground-") as folder:
+            path = os.path.join(folder, "model.npz")
+            try:
+                cr.nn.save(session.net, path)
+            except InputError as error:
+                raise InputError(str(error).replace(path, "model.npz")) from None
+            with open(path, "rb") as f:
+                return f.read()
+    except OSError as error:
+        reason = os.strerror(error.errno).lower() if error.errno else str(error)
+        raise RunFailed(f"model.npz: cannot write it in {tempfile.gettempdir()}: "
+                        f"{reason}") from None
 
 
 # -- the API ---------------------------------------------------------------------------------

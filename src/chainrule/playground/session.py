@@ -162,7 +162,7 @@ class Session:
     def score(self, X, Y):
         """(cost C = C_0 + λ/(2n) Σw² with the training set's n, accuracy or None)."""
         with np.errstate(over="ignore", invalid="ignore"):
-            total, correct = self.net.score(X, Y)
+            total, correct = self.net.totals(X, Y)
         cost = total / len(X) + self.net.penalty(self.l2, self.n)
         accuracy = None if self.data.kind == "regression" else correct / len(X)
         return (float(cost) if np.isfinite(cost) else None), accuracy

@@ -51,16 +51,16 @@ def _labels(Y):
 def _evaluate(model, X, Y, labels, l2, n):
     """Exact (cost, accuracy) of a whole set, in chunks; the L2 term uses the training set's n.
 
-    X is already checked and Y encoded. A model with ``score(X, Y) -> (Σ_x C_0,x, rows right)``
+    X is already checked and Y encoded. A model with ``totals(X, Y) -> (Σ_x C_0,x, rows right)``
     and ``penalty(l2, n)`` (Network, EngineModel) is scored with one forward pass per chunk
     and no re-validation; other models are asked for ``cost`` and ``predict`` separately.
     """
-    one_pass = hasattr(model, "score") and hasattr(model, "penalty")
+    one_pass = hasattr(model, "totals") and hasattr(model, "penalty")
     cost, correct = 0.0, 0
     for start in range(0, len(X), _EVAL_CHUNK):
         Xc, Yc = X[start:start + _EVAL_CHUNK], Y[start:start + _EVAL_CHUNK]
         if one_pass:
-            chunk_cost, chunk_correct = model.score(Xc, Yc)
+            chunk_cost, chunk_correct = model.totals(Xc, Yc)
             cost += chunk_cost
             correct += chunk_correct
         else:
@@ -231,10 +231,18 @@ class _Run:
                              metadata=self.metadata, early_stopping=es, params=params)
 
     def save(self, epoch, params=None):
+        """Rewrite the checkpoint; a state holding NaN or inf (say, an optimiser's moment that
+        overflowed while the weights stayed finite) ends the run and the file keeps its epoch."""
         if self.checkpoint is not None:
+            from chainrule.nn.io import NotFinite
             from chainrule.training.checkpoint import save_checkpoint
 
-            save_checkpoint(self.model, self.checkpoint, self.state(epoch, params))
+            try:
+                save_checkpoint(self.model, self.checkpoint, self.state(epoch, params))
+            except NotFinite as error:
+                raise RunFailed(f"training diverged at epoch {epoch}: {error.name} is not "
+                                f"finite, so {self.checkpoint} was not rewritten (it keeps the "
+                                "last good epoch)") from None
 
     def sgd(self, done, batch_size, progress):
         """The mini-batch loop (the hot path: no validation, no allocation per batch)."""
@@ -333,7 +341,7 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
     - ``model``: a :class:`~chainrule.nn.Network` or any trainable model (``params``,
       ``gradients``, ``cost``, ``predict``), e.g. :class:`~chainrule.nn.functional.EngineModel`.
       X is checked and y encoded once.
-      Optional, used when present: ``score(X, Y) -> (Σ_x C_0,x, rows right)`` and
+      Optional, used when present: ``totals(X, Y) -> (Σ_x C_0,x, rows right)`` and
       ``penalty(l2, n)`` (a whole set scored in 1,000-row chunks without re-validation) and
       ``batch_stats(Y)``, the same for the batch of the last ``gradients`` call.
     - ``epochs``: the total number of epochs (a resumed run continues up to it);
