@@ -144,6 +144,47 @@ def test_hostile_pickle_inside_a_model_runs_nothing(cli, model):
         assert not marker.exists()
 
 
+@pytest.fixture
+def adam_checkpoint(cli):
+    """A real checkpoint of `chainrule train` with Adam's moments and early stopping's weights."""
+    done = cli("train", "--epochs", "2", "--optimizer", "adam", "--patience", "5", "--save",
+               "run.npz", "--quiet")
+    assert done.returncode == 0, done.stderr
+    return cli.path / "run.npz"
+
+
+def rewrite_array(path, name, change):
+    """Rewrite the .npz at ``path`` with ``change(array)`` applied to its member ``name``."""
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k].copy() for k in f.files}
+    change(arrays[name])
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize(("name", "bad"), [
+    ("optimizer.m.0", np.nan), ("optimizer.v.3", np.inf), ("early_stopping.best_params", np.nan),
+    ("training.params", -np.inf), ("W2", np.nan)])
+def test_a_checkpoint_with_a_non_finite_array_is_bad_input(cli, adam_checkpoint, name, bad):
+    def poison(a):
+        a.flat[a.size // 2] = bad
+
+    rewrite_array(adam_checkpoint, name, poison)
+    before = adam_checkpoint.read_bytes()
+    done = cli("train", "--resume", "run.npz", "--epochs", "4", "--quiet")
+    line = assert_one_line_error(done, 2, "run.npz", name, "NaN or infinite")
+    assert "learning rate" not in line and "diverged" not in line
+    assert adam_checkpoint.read_bytes() == before      # nothing trained, nothing overwritten
+    assert_one_line_error(cli("evaluate", "run.npz"), 2, "run.npz", name)
+    np.savetxt(cli.path / "x.csv", np.zeros((1, 64)), delimiter=",")
+    assert_one_line_error(cli("predict", "run.npz", "x.csv"), 2, "run.npz", name)
+
+
+def test_a_checkpoint_with_negative_adam_second_moments_is_bad_input(cli, adam_checkpoint):
+    rewrite_array(adam_checkpoint, "optimizer.v.0", lambda v: np.negative(v, out=v))
+    done = cli("train", "--resume", "run.npz", "--epochs", "4", "--quiet")
+    assert_one_line_error(done, 2, "run.npz", "v[0]", "negative")
+
+
 def test_a_diverging_run_exits_1_and_keeps_the_good_model(cli, model):
     before = model.read_bytes()
     done = cli("train", "--activation", "relu", "--output", "identity", "--cost", "quadratic",

@@ -10,8 +10,9 @@ ones back). ``training`` holds the epoch, the optimiser's config and scalar stat
 shuffling Generator's state, the history and free metadata.
 
 Loading reads each member with NumPy's header parser (no pickle, no ``allow_pickle``),
-checks every name, shape, dtype and value against the config before building anything, and
-turns every problem into one :class:`~chainrule.errors.InputError` line naming the file.
+checks every name, shape, dtype and value (every float finite: the model's, the optimiser's,
+early stopping's) against the config before building anything, and turns every problem into
+one :class:`~chainrule.errors.InputError` line naming the file and the entry.
 
 Coursera ex4's ``ex4weights.mat`` loads too (:func:`load_ex4_weights`): a path ending in
 ``.mat`` is read as MATLAB's ``Theta1``, ``Theta2``, ... (no training state).
@@ -184,7 +185,9 @@ class ModelReader:
         raise InputError(f"{self.path}: {problem}")
 
     def array(self, name, shape, dtype, limit=None):
-        """Member ``name`` after checking its header against ``shape`` and ``dtype``."""
+        """Member ``name`` after checking its header against ``shape`` (None: any shape of at
+        most ``limit`` bytes) and ``dtype``, and (a floating-point array) that every value in
+        it is finite."""
         if name not in self.members:
             self.fail(f"missing {name}")
         info = self.zf.getinfo(name + ".npy")
@@ -203,9 +206,9 @@ class ModelReader:
                 self.fail(f"{name} uses .npy format {version}, not 1.0 or 2.0")
             if found_dtype.hasobject:
                 self.fail(f"{name} holds Python objects (pickled data); refusing to load it")
-            if shape is None:           # a 1-d vector of unknown length (the metadata)
-                if len(found) != 1 or found[0] > limit:
-                    self.fail(f"{name} has shape {found}, expected a vector")
+            if shape is None:           # any shape, within the limit
+                if math.prod(found) * found_dtype.itemsize > limit:
+                    self.fail(f"{name} has shape {found}, larger than expected")
                 shape = found
             if tuple(found) != tuple(shape):
                 self.fail(f"{name} has shape {tuple(found)}, expected {tuple(shape)}")
@@ -216,12 +219,17 @@ class ModelReader:
         if len(data) != size:
             self.fail(f"{name} holds {len(data)} bytes of data, expected {size}")
         order = "F" if fortran else "C"
-        return np.frombuffer(data, dtype=found_dtype).reshape(shape, order=order).copy()
+        array = np.frombuffer(data, dtype=found_dtype).reshape(shape, order=order).copy()
+        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+            self.fail(f"{name} contains NaN or infinite values")
+        return array
 
     def meta(self):
         if META not in self.members:
             self.fail(f"not a chainrule model (no {META} entry)")
         raw = self.array(META, None, np.uint8, limit=_META_LIMIT)
+        if raw.ndim != 1:
+            self.fail(f"{META} has shape {raw.shape}, expected a vector")
         try:
             meta = json.loads(raw.tobytes().decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
@@ -265,9 +273,8 @@ class ModelReader:
         if extra:
             self.fail(f"not a chainrule model (unexpected entry {extra[0]!r})")
         params = [self.array(name, shape, dtype) for name, shape in zip(names, shapes)]
-        for name, p in zip(names, params):
-            if not np.isfinite(p).all():
-                self.fail(f"{name} contains NaN or infinite values")
+        self.check_training_arrays(sorted(expected - {META, *names}), dtype,
+                                   sum(p.nbytes for p in params))
         odd = [k for k in ("activation", "output", "cost", "init") if not isinstance(
             config.get(k, ""), str)]
         if odd:
@@ -281,3 +288,9 @@ class ModelReader:
     def training_members(self, training, n_params):
         """The members a file's training state may hold (read by checkpoints, not here)."""
         return {m for m in self.members if m.startswith(TRAINING_PREFIXES)}
+
+    def check_training_arrays(self, names, dtype, nbytes):
+        """Check the training state's arrays without using them: each in the model's dtype, no
+        larger than its parameters (``nbytes``), every value finite."""
+        for name in names:
+            self.array(name, None, dtype, limit=nbytes)

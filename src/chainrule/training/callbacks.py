@@ -30,6 +30,13 @@ from chainrule.training.schedules import check_monitor, improved
 FIELDS = ("epoch", "train_cost", "train_accuracy", "val_cost", "val_accuracy", "lr", "time")
 
 
+def _in_range(name, value):
+    """Accuracies are fractions in [0, 1]; times and learning rates are >= 0."""
+    if name.endswith("accuracy"):
+        return 0 <= value <= 1
+    return value >= 0 if name in ("time", "lr") else True
+
+
 class History:
     """Per-epoch lists: ``epoch``, ``train_cost``, ``train_accuracy``, ``val_cost``,
     ``val_accuracy``, ``lr`` (η used; None for CG/L-BFGS) and ``time`` (seconds).
@@ -83,11 +90,14 @@ class History:
         history = cls()
         for name in FIELDS:
             for i, value in enumerate(data[name]):
-                if name == "epoch":
-                    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+                if name == "epoch":           # the epochs run, in order: 1, 2, ..., n
+                    ok = isinstance(value, int) and not isinstance(value, bool) \
+                        and value == i + 1
                 else:
                     ok = value is None or (isinstance(value, int | float)
-                                           and not isinstance(value, bool))
+                                           and not isinstance(value, bool)
+                                           and math.isfinite(value)
+                                           and _in_range(name, value))
                 if not ok:
                     raise InputError(f"history: {name}[{i}] is {value!r}, not a valid value")
             getattr(history, name).extend(data[name])
@@ -262,6 +272,10 @@ class EarlyStopping:
                 or isinstance(wait, bool) or not isinstance(wait, int) or wait < 0:
             raise InputError(f"early stopping state: best {best!r} at epoch {best_epoch!r}, "
                              f"wait {wait!r} are not valid")
-        params = state["best_params"]
+        params = None if state["best_params"] is None else np.array(state["best_params"])
+        if params is not None and (params.ndim != 1 or params.dtype.kind != "f"
+                                   or not np.isfinite(params).all()):
+            raise InputError("early stopping state: best_params must be a vector of finite "
+                             "floats (the unrolled weights)")
         self.best, self.best_epoch, self.wait = best, best_epoch, wait
-        self.best_params = None if params is None else np.array(params)
+        self.best_params = params

@@ -173,6 +173,9 @@ class Optimizer:
                                            or a.dtype != params[i].dtype):
                     raise InputError(f"optimizer state {key}[{i}]: shape {a.shape} {a.dtype}, "
                                      f"expected {params[i].shape} {params[i].dtype}")
+                if not np.isfinite(a).all():
+                    raise InputError(f"optimizer state {key}[{i}]: contains NaN or infinite "
+                                     f"values")
         self._buffers = []
         for arrays in lists:
             buffers = flat_zeros_like(arrays)
@@ -340,6 +343,14 @@ class Adam(Optimizer):
         eps = self.eps * root_bc2
         for p, g, m, v, s in self._flat.groups(params, grads, *self._buffers, self._scratch):
             kernels.adam(p, g, m, v, s, b1, b2, eps, step_size)
+
+    def load_state_dict(self, state, params=None):
+        """Restore :meth:`state_dict` output; v, an average of squares, must be >= 0."""
+        for i, v in enumerate(state.get("v", []) if isinstance(state, dict) else []):
+            if (np.asarray(v) < 0).any():
+                raise InputError(f"optimizer state v[{i}]: negative values (v averages "
+                                 f"(∂C/∂w)², so it is >= 0)")
+        super().load_state_dict(state, params)
 
 
 def gradient_buffers(params):
