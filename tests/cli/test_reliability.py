@@ -245,3 +245,22 @@ def test_same_flags_same_weights(cli):
         assert cli("train", "--epochs", "2", "--save", f"{name}.npz", "--quiet").returncode == 0
     a, b = weights_of(cli.path / "a.npz"), weights_of(cli.path / "b.npz")
     assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_numbers_and_nesting_beyond_bounds_in_files_are_bad_input(cli, model):
+    huge = "9" * 400
+    with np.load(model, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    text = bytes(arrays["__meta__"]).decode().replace('"version": 1', f'"version": {huge}')
+    arrays["__meta__"] = np.frombuffer(text.encode(), dtype=np.uint8)
+    np.savez(cli.path / "huge.npz", **arrays)
+    line = assert_one_line_error(cli("evaluate", "huge.npz"), 2, "huge.npz", "400 digits")
+    assert len(line) < 200
+    (cli.path / "net.json").write_text(
+        '{"layers": [1, 1], "weights": [[[' + huge + ']]], "biases": [[0]]}')
+    assert_one_line_error(cli("explain", "--net", "net.json", "--input", "1", "--target", "1"),
+                          2, "net.json", "400 digits")
+    (cli.path / "deep.json").write_text('{"layers": [1, 1], "weights": ' + "[" * 500 + "]" * 500
+                                        + ', "biases": [[0]]}')
+    assert_one_line_error(cli("explain", "--net", "deep.json", "--input", "1", "--target", "1"),
+                          2, "deep.json", "nested too deeply")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import zipfile
 
@@ -270,7 +271,7 @@ def test_deeply_nested_metadata_is_refused(tmp_path):
         + b"]" * 100_000 + b"}"
     entries["__meta__.npy"] = npy_bytes(np.frombuffer(text, dtype=np.uint8))
     write_members(path, entries)
-    with pytest.raises(InputError, match="is not JSON"):
+    with pytest.raises(InputError, match=r"m\.npz: __meta__: JSON nested too deeply \(100001"):
         load(path)
 
 
@@ -421,3 +422,57 @@ def test_fuzzed_metadata_is_refused_or_resumes_cleanly(tmp_path_factory, data,
         assert "\n" not in str(error)
     except cr.errors.RunFailed:
         pass                                             # e.g. a learning rate of 1e308
+
+
+HUGE = 10 ** 400
+
+
+@pytest.mark.parametrize("change", [
+    lambda m: m.update(version=HUGE),
+    lambda m: m["config"].update(sizes=[4, HUGE, 3]),
+    lambda m: m["training"]["history"]["time"].__setitem__(0, HUGE),
+    lambda m: m["training"]["optimizer"].update(lr=HUGE),
+    lambda m: m["training"].update(seed=HUGE),
+    lambda m: m["training"]["optimizer"].update(
+        schedule={"name": "step", "every": 1, "factor": HUGE}),
+])
+def test_numbers_beyond_range_in_the_metadata_are_refused_where_read(tmp_path, change):
+    _, path = trained(tmp_path)
+    rewrite_meta(path, change)
+    with pytest.raises(InputError) as caught:
+        load_checkpoint(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: __meta__: the integer '1000"), message
+    assert "has 401 digits" in message and len(message) < len(str(path)) + 200
+
+
+@pytest.mark.parametrize("text", ["1e400", "-1e999", "NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_in_the_metadata_are_refused(tmp_path, text):
+    _, path = trained(tmp_path)
+    rewrite_meta(path, lambda m: m["training"]["history"]["time"].__setitem__(0, "@"))
+    entries = members(path)
+    raw = np.load(io.BytesIO(entries["__meta__.npy"])).tobytes().replace(b'"@"', text.encode())
+    entries["__meta__.npy"] = npy_bytes(np.frombuffer(raw, dtype=np.uint8))
+    write_members(path, entries)
+    with pytest.raises(InputError, match=rf"model\.npz: __meta__: .*{text.lstrip('-')}"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("depth", [65, 900])
+def test_metadata_nested_beyond_the_limit_is_refused(tmp_path, depth):
+    _, path = trained(tmp_path)
+    nested = {}
+    for _ in range(depth):
+        nested = {"x": nested}
+    rewrite_meta(path, lambda m: m["training"].update(metadata=nested))
+    with pytest.raises(InputError, match=r"__meta__: JSON nested too deeply \(\d+ levels; at most"):
+        load_checkpoint(path)
+
+
+def test_a_schedule_that_overflows_gives_infinity_not_an_internal_error():
+    assert cr.optim.StepDecay(every=1, factor=1e300)(3, 1.0, None) == math.inf   # 1e900
+    assert cr.optim.StepDecay(every=1, factor=1e-300)(3, 1.0, None) == 0.0
+    with pytest.raises(InputError, match="factor"):
+        cr.optim.StepDecay(every=1, factor=HUGE)
+    with pytest.raises(InputError, match="lr"):
+        cr.optim.SGD(lr=HUGE)

@@ -23,11 +23,11 @@ import csv
 import io
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 
 from chainrule.errors import InputError, RunFailed
+from chainrule.reading import read_json
 
 FORMATS = ("text", "markdown", "json", "csv")
 MAX_NET_BYTES = 10_000_000
@@ -132,21 +132,7 @@ def load_net_json(source):
         spec = source
     else:
         where = str(source)
-        try:
-            raw = Path(source).read_bytes()
-        except OSError as e:
-            raise InputError(f"{where}: cannot read the network file ({e.strerror})") from None
-        if len(raw) > MAX_NET_BYTES:
-            raise InputError(f"{where}: {len(raw)} bytes is too large for a network to explain")
-        try:
-            spec = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise InputError(f"{where}: not a UTF-8 text file") from None
-        except json.JSONDecodeError as e:
-            raise InputError(f"{where}: invalid JSON at line {e.lineno}, column {e.colno}: "
-                             f"{e.msg}") from None
-        except RecursionError:
-            raise InputError(f"{where}: JSON nested too deeply") from None
+        spec = read_json(source, MAX_NET_BYTES)
     if not isinstance(spec, dict):
         raise InputError(f"{where}: expected a JSON object with keys {', '.join(_NET_KEYS)}")
     unknown = sorted(set(spec) - set(_NET_KEYS))

@@ -39,6 +39,7 @@ import numpy as np
 
 from chainrule.errors import InputError
 from chainrule.fsutil import atomic_write
+from chainrule.reading import loads_json
 
 FORMAT, VERSION = "chainrule-model", 1
 META = "__meta__"
@@ -70,7 +71,7 @@ def save(model, path, training=None, training_arrays=None):
         arrays[name] = np.ascontiguousarray(array)
     try:
         text = json.dumps(meta, allow_nan=False)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, RecursionError) as error:
         raise InputError(f"{path}: the metadata cannot be written as JSON ({error})") from None
     arrays[META] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     with atomic_write(path, "wb") as f:
@@ -230,10 +231,7 @@ class ModelReader:
         raw = self.array(META, None, np.uint8, limit=_META_LIMIT)
         if raw.ndim != 1:
             self.fail(f"{META} has shape {raw.shape}, expected a vector")
-        try:
-            meta = json.loads(raw.tobytes().decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            self.fail(f"not a chainrule model ({META} is not JSON)")
+        meta = loads_json(raw.tobytes(), f"{self.path}: {META}", max_bytes=_META_LIMIT)
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             self.fail(f"not a chainrule model ({META} has no format {FORMAT!r})")
         version = meta.get("version")

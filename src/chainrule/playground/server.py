@@ -44,6 +44,7 @@ from chainrule.playground.config import (
 )
 from chainrule.playground.datasets import DATASETS, FEATURES, MAX_CSV_BYTES
 from chainrule.playground.session import MAX_GRID, Session
+from chainrule.reading import loads_json
 
 MAX_BODY = MAX_CSV_BYTES + (64 << 10)   # a JSON body: an uploaded CSV and some room
 MAX_SESSIONS = 32                       # kept at once; the least recently used goes first
@@ -279,9 +280,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not raw.strip():
             return {}
         try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-            raise HTTPError(400, f"malformed JSON body: {error}") from None
+            body = loads_json(raw, "malformed JSON body", max_bytes=MAX_BODY)
+        except InputError as error:
+            raise HTTPError(400, str(error)) from None
         if not isinstance(body, dict):
             raise HTTPError(400, "the body must be a JSON object")
         return body

@@ -18,14 +18,13 @@ True
 
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from chainrule.errors import InputError
-from chainrule.training.schedules import check_monitor, improved
+from chainrule.training.schedules import check_monitor, improved, is_finite_number
 
 FIELDS = ("epoch", "train_cost", "train_accuracy", "val_cost", "val_accuracy", "lr", "time")
 
@@ -94,9 +93,7 @@ class History:
                     ok = isinstance(value, int) and not isinstance(value, bool) \
                         and value == i + 1
                 else:
-                    ok = value is None or (isinstance(value, int | float)
-                                           and not isinstance(value, bool)
-                                           and math.isfinite(value)
+                    ok = value is None or (is_finite_number(value)
                                            and _in_range(name, value))
                 if not ok:
                     raise InputError(f"history: {name}[{i}] is {value!r}, not a valid value")
@@ -218,8 +215,7 @@ class EarlyStopping:
         self.monitor = check_monitor(monitor)
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
             raise InputError(f"patience: expected an integer >= 1, got {patience!r}")
-        if not (isinstance(min_delta, int | float) and math.isfinite(min_delta)
-                and min_delta >= 0):
+        if not (is_finite_number(min_delta) and min_delta >= 0):
             raise InputError(f"min_delta: expected a number >= 0, got {min_delta!r}")
         self.patience, self.min_delta, self.restore_best = patience, float(min_delta), restore_best
         self.model = None
@@ -264,8 +260,7 @@ class EarlyStopping:
             raise InputError("early stopping state: expected best, best_epoch, wait, "
                              "best_params")
         best, best_epoch, wait = state["best"], state["best_epoch"], state["wait"]
-        number = (isinstance(best, int | float) and not isinstance(best, bool)
-                  and math.isfinite(best))
+        number = is_finite_number(best)
         count = isinstance(best_epoch, int) and not isinstance(best_epoch, bool) \
             and best_epoch >= 1
         if (best is None) != (best_epoch is None) or not (best is None or (number and count)) \

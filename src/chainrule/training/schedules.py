@@ -43,8 +43,22 @@ def improved(value: float, best: float | None, monitor: str, min_delta: float = 
     return value > best + min_delta
 
 
+def is_finite_number(value) -> bool:
+    """A number that is finite as a float (not a bool; an int too large for a float is not).
+
+    >>> is_finite_number(0.5), is_finite_number(10 ** 400), is_finite_number(True)
+    (True, False, False)
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _positive(value, what, allow_zero=False):
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    ok = is_finite_number(value)
     if not ok or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
         raise InputError(f"{what}: expected a finite number {bound}, got {value!r}")
@@ -67,7 +81,10 @@ class StepDecay:
         self.factor = _positive(factor, "factor")
 
     def __call__(self, epoch, base_lr, history):
-        return base_lr * self.factor ** (epoch // self.every)
+        try:
+            return base_lr * self.factor ** (epoch // self.every)
+        except OverflowError:             # factor > 1 for long enough: η is beyond any float
+            return math.inf
 
     def config(self):
         return {"name": self.name, "every": self.every, "factor": self.factor}

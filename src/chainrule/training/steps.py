@@ -75,7 +75,10 @@ def _c_ordered(grads):
 def _number(value, what, low=0.0, high=math.inf, low_open=True, high_open=False):
     ok = isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool)
     if ok:
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:             # an int beyond any float
+            value = math.inf
         ok = (math.isfinite(value) and (value > low if low_open else value >= low)
               and (value < high if high_open else value <= high))
     if not ok:
