@@ -34,6 +34,7 @@ MAX_JSON_DEPTH = 64            # nested arrays and objects
 MAX_INT_DIGITS = 40            # 2**128 has 39 digits
 
 _CHUNK = 1 << 20
+HEAD = 64                      # bytes a reader's ``head`` check sees
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _OPEN, _CLOSE = np.frombuffer(b"[{", np.uint8), np.frombuffer(b"]}", np.uint8)
 
@@ -50,9 +51,12 @@ def _opened(path):
         raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
 
 
-def read_stream(stream, source, max_bytes: int = MAX_BYTES) -> bytes:
+def read_stream(stream, source, max_bytes: int = MAX_BYTES, head=None) -> bytes:
     """All of ``stream`` (a binary file), read in chunks: InputError naming ``source`` as soon
     as more than ``max_bytes`` arrive, so an endless pipe or ``/dev/zero`` stops at the limit.
+    ``head(first_bytes)``, if given, sees the first :data:`HEAD` bytes as soon as they are
+    there and raises InputError when they cannot start the file expected (``/dev/zero`` then
+    fails at once, not after the limit).
 
     >>> read_stream(io.BytesIO(b"abc"), "x", 3)
     b'abc'
@@ -67,13 +71,15 @@ def read_stream(stream, source, max_bytes: int = MAX_BYTES) -> bytes:
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
+        if head is not None and total < HEAD <= total + len(chunk):
+            head(b"".join(chunks)[:HEAD])
         total += len(chunk)
         if total > max_bytes:
             raise InputError(f"{source}: more than the {max_bytes}-byte limit (a pipe or device "
                              f"that never ends?)")
 
 
-def read_bytes(path, max_bytes: int = MAX_BYTES) -> bytes:
+def read_bytes(path, max_bytes: int = MAX_BYTES, head=None) -> bytes:
     """The bytes of ``path``, at most ``max_bytes``: a regular file larger than that is refused
     from its size, anything else (a pipe, ``/dev/stdin``, a device) as the bytes arrive."""
     with _opened(path) as f:
@@ -82,16 +88,16 @@ def read_bytes(path, max_bytes: int = MAX_BYTES) -> bytes:
             if stat.S_ISREG(os.fstat(f.fileno()).st_mode) and size > max_bytes:
                 raise InputError(f"{path}: {size} bytes is larger than the {max_bytes}-byte "
                                  f"limit")
-            return read_stream(f, path, max_bytes)
+            return read_stream(f, path, max_bytes, head)
         except IsADirectoryError:
             raise InputError(f"{path}: is a directory, expected a file") from None
         except OSError as e:
             raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
 
 
-def open_binary(path, max_bytes: int = MAX_BYTES):
+def open_binary(path, max_bytes: int = MAX_BYTES, head=None):
     """A seekable binary file for ``path`` (for zipfile, SciPy's loadmat): a regular file of at
-    most ``max_bytes`` itself, anything else read into memory through :func:`read_bytes`."""
+    most ``max_bytes`` itself, anything else read into memory through :func:`read_stream`."""
     path = Path(path)
     f = _opened(path)
     info = os.fstat(f.fileno())
@@ -104,13 +110,27 @@ def open_binary(path, max_bytes: int = MAX_BYTES):
     with f:
         if stat.S_ISDIR(info.st_mode):
             raise InputError(f"{path}: is a directory, expected a file")
-        return io.BytesIO(read_stream(f, path, max_bytes))
+        return io.BytesIO(read_stream(f, path, max_bytes, head))
+
+
+def text_head(source):
+    """A ``head`` check for a text file (CSV, JSON): a NUL byte means binary data.
+
+    >>> text_head("x.csv")(b"1,2\\n\\0")
+    Traceback (most recent call last):
+      ...
+    chainrule.errors.InputError: x.csv: not a text file (a NUL byte at byte 4)
+    """
+    def check(head):
+        if b"\0" in head:
+            raise InputError(f"{source}: not a text file (a NUL byte at byte {head.index(0)})")
+    return check
 
 
 def read_json(path, max_bytes: int = MAX_JSON_BYTES):
     """The JSON value in the file ``path``, read and parsed within the bounds of
     :func:`loads_json`."""
-    return loads_json(read_bytes(path, max_bytes), path, max_bytes)
+    return loads_json(read_bytes(path, max_bytes, text_head(path)), path, max_bytes)
 
 
 def json_depth(text: str) -> int:
@@ -147,7 +167,7 @@ def loads_json(data, source, max_bytes: int = MAX_JSON_BYTES, max_depth: int = M
     def integer(text):
         digits = len(text.lstrip("-"))
         if digits > MAX_INT_DIGITS:
-            raise InputError(f"{source}: the integer {quoted(text)} has {digits} digits; "
+            raise InputError(f"{source}: the integer {text[:20]}… has {digits} digits; "
                              f"chainrule reads integers of at most {MAX_INT_DIGITS}")
         return int(text)
 

@@ -442,7 +442,7 @@ def test_numbers_beyond_range_in_the_metadata_are_refused_where_read(tmp_path, c
     with pytest.raises(InputError) as caught:
         load_checkpoint(path)
     message = str(caught.value)
-    assert message.startswith(f"{path}: __meta__: the integer '1000"), message
+    assert message.startswith(f"{path}: __meta__: the integer 1000"), message
     assert "has 401 digits" in message and len(message) < len(str(path)) + 200
 
 

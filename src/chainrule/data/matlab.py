@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from chainrule.errors import InputError
+from chainrule.reading import open_binary
 
 MAX_BYTES = 256 << 20        # ex4data1.mat is 7.5 MB
 IMAGE_SHAPE = (20, 20)
@@ -37,10 +38,8 @@ def read_mat(path, names, required=None):
 
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError(f"{path}: {size} bytes is larger than the {MAX_BYTES}-byte limit")
-        contents = loadmat(path, variable_names=list(names))
+        with open_binary(path, MAX_BYTES) as f:       # a pipe or device: bounded as it is read
+            contents = loadmat(f, variable_names=list(names))
     except InputError:
         raise
     except FileNotFoundError:

@@ -25,6 +25,7 @@ import numpy as np
 from chainrule.data.idx import MAX_BYTES, read_bytes
 from chainrule.data.prepare import MAX_LABEL, check_labels
 from chainrule.errors import InputError
+from chainrule.reading import text_head
 
 
 def _number(cell: str) -> float | None:
@@ -40,7 +41,7 @@ def _number(cell: str) -> float | None:
 
 def _data_lines(path, delimiter: str):
     """(line number, cells) for every non-blank, non-comment line of the file."""
-    raw = read_bytes(path)
+    raw = read_bytes(path, head=text_head(path))     # /dev/zero: refused at its first bytes
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

@@ -39,7 +39,7 @@ import numpy as np
 
 from chainrule.errors import InputError
 from chainrule.fsutil import atomic_write
-from chainrule.reading import loads_json
+from chainrule.reading import MAX_BYTES, loads_json, open_binary
 
 FORMAT, VERSION = "chainrule-model", 1
 META = "__meta__"
@@ -136,18 +136,20 @@ def read(path, reader_class=None):
     if path.suffix.lower() == ".mat":
         return None, load_ex4_weights(path), None
     try:
-        with zipfile.ZipFile(path) as zf:
-            reader = (reader_class or ModelReader)(path, zf)
-            net, training = reader.read()
-            return reader, net, training
+        with open_binary(path, MAX_BYTES, head=lambda head: _zip_head(path, head)) as f:
+            try:
+                zf = zipfile.ZipFile(f)
+            except zipfile.BadZipFile as error:
+                f.seek(0)
+                raise InputError(f"{path}: {_not_a_zip(f.read(6), error)}") from None
+            with zf:
+                reader = (reader_class or ModelReader)(path, zf)
+                net, training = reader.read()
+                return reader, net, training
     except InputError:
         raise
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a model file") from None
     except zipfile.BadZipFile as error:
-        raise InputError(f"{path}: {_not_a_zip(path, error)}") from None
+        raise InputError(f"{path}: truncated or corrupt zip ({error})") from None
     # what zipfile raises on damaged archives (NotImplementedError: an unknown compression
     # method in a corrupted header)
     except (OSError, EOFError, ValueError, KeyError, NotImplementedError, RuntimeError,
@@ -156,12 +158,13 @@ def read(path, reader_class=None):
                          f"{error})") from None
 
 
-def _not_a_zip(path, error):
-    try:
-        with open(path, "rb") as f:
-            head = f.read(6)
-    except OSError:
-        head = b""
+def _zip_head(path, head):
+    """A pipe's first bytes: an .npz starts with a zip entry ("PK"); refuse anything else now."""
+    if not head.startswith(b"PK"):
+        raise InputError(f"{path}: {_not_a_zip(head, 'no zip header')}")
+
+
+def _not_a_zip(head, error):
     if head.startswith(b"\x93NUMPY"):
         return "not a chainrule model (a single .npy array, not an .npz archive)"
     if head.startswith(b"PK"):
