@@ -146,3 +146,35 @@ def test_a_huge_integer_is_quoted_short():
     with pytest.raises(InputError) as caught:
         loads_json("[" + "7" * 100_000 + "]", "m.npz")
     assert len(str(caught.value)) < 160 and "100000 digits" in str(caught.value)
+
+
+# ----------------------------------------------------------------- quoting
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300) | st.binary(max_size=300) | st.lists(st.integers(), max_size=80))
+def test_quoted_is_repr_when_short_and_bounded_when_long(value):
+    from chainrule.errors import QUOTE_LIMIT, quoted
+
+    text = quoted(value)
+    length = len(value) if isinstance(value, str | bytes) else len(repr(value))
+    if length <= QUOTE_LIMIT:
+        assert text == repr(value)
+    else:
+        assert len(text) <= QUOTE_LIMIT * 10 + 30      # repr of 60 characters (\U0001f600: 10)
+        unit = "bytes" if isinstance(value, bytes) else "characters"
+        assert text.endswith(f"… ({length} {unit})")
+        assert text.startswith(repr(value[:QUOTE_LIMIT]) if isinstance(value, str | bytes)
+                               else repr(value)[:QUOTE_LIMIT])
+
+
+def test_a_long_name_in_a_model_file_is_quoted_short(tmp_path):
+    path = tmp_path / "m.npz"
+    cr.nn.save(cr.nn.Network([2, 2], seed=0), path)
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    meta = json.loads(bytes(arrays["__meta__"]))
+    meta["config"]["activation"] = "swish" * 20_000
+    arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(path, **arrays)
+    with pytest.raises(InputError) as caught:
+        cr.nn.load(path)
+    assert "(100000 characters)" in str(caught.value) and len(str(caught.value)) < 300

@@ -25,15 +25,18 @@ class RunFailed(RuntimeError):
 QUOTE_LIMIT = 60    # characters of a value quoted in an error message
 
 
-def quoted(value, limit: int = QUOTE_LIMIT) -> str:
-    """``repr(value)`` for a message, cut to ``limit`` characters with an ellipsis and the length.
+def quoted(value, limit: int = QUOTE_LIMIT, render=repr) -> str:
+    """``render(value)`` (``repr``; ``json.dumps`` for a value read from JSON) for a message, cut
+    to about ``limit`` characters with an ellipsis and the full length.
 
     >>> quoted("x"), quoted("ab" * 50, limit=6)
     ("'x'", "'ababab'… (100 characters)")
     >>> quoted(list(range(100)), limit=10)
     '[0, 1, 2, … (390 characters)'
     """
-    if isinstance(value, str | bytes) and len(value) > limit:
-        return f"{value[:limit]!r}… ({len(value)} characters)"
-    text = repr(value)
+    if isinstance(value, str | bytes):     # cut the value, so that its quotes stay whole
+        unit = "characters" if isinstance(value, str) else "bytes"
+        return render(value) if len(value) <= limit else \
+            f"{render(value[:limit])}… ({len(value)} {unit})"
+    text = render(value)
     return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"

@@ -264,3 +264,21 @@ def test_numbers_and_nesting_beyond_bounds_in_files_are_bad_input(cli, model):
                                         + ', "biases": [[0]]}')
     assert_one_line_error(cli("explain", "--net", "deep.json", "--input", "1", "--target", "1"),
                           2, "deep.json", "nested too deeply")
+
+
+def test_a_huge_value_is_quoted_short_in_the_error_line(cli):
+    """A 3 MB cell, a 20 000-character flag, a long unknown command: one short line each."""
+    (cli.path / "big.csv").write_text("1,2,0\n3," + "x" * 3_000_000 + ",1\n")
+    line = assert_one_line_error(cli("train", "--data", "big.csv", "--epochs", "1"), 2,
+                                 "big.csv:2:2", "(3000000 characters)")
+    assert len(line) < 200
+    line = assert_one_line_error(cli("train", "--epochs", "9x" * 10_000), 2, "--epochs",
+                                 "(20000 characters)")
+    assert len(line) < 250
+    line = assert_one_line_error(cli("trian" + "n" * 5_000), 2, "unknown command")
+    assert len(line) < 250
+    (cli.path / "net.json").write_text('{"layers": [1, 1], "weights": [[["' + "w" * 100_000
+                                       + '"]]], "biases": [[0]]}')
+    line = assert_one_line_error(cli("explain", "--net", "net.json", "--input", "1",
+                                     "--target", "1"), 2, "net.json", "(100000 characters)")
+    assert len(line) < 200

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.reading import open_binary
 
 MAX_BYTES = 256 << 20        # ex4data1.mat is 7.5 MB
@@ -56,7 +56,7 @@ def read_mat(path, names, required=None):
     missing = [n for n in (names if required is None else required) if n not in contents]
     if missing:
         found = sorted(k for k in contents if not k.startswith("__"))
-        raise InputError(f"{path}: no variable {missing[0]!r}"
+        raise InputError(f"{path}: no variable {quoted(missing[0])}"
                          + (f" (of {', '.join(names)} it holds {', '.join(found)})" if found
                             else ""))
     arrays = {}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.reading import loads_json
 
 
@@ -38,7 +38,7 @@ def load_network(spec: str):
 
         return nn.load(path).astype("float64")
     if not path.exists() and path.suffix == "":
-        raise InputError(f"--net: no file {spec!r} and no example of that name; give a "
+        raise InputError(f"--net: no file {quoted(spec)} and no example of that name; give a "
                          f"NET.json, a model M.npz or one of: {', '.join(example_names())}")
     return ledger.load_net_json(path)
 

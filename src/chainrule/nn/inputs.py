@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 
 def check_dtype(dtype):
@@ -39,7 +39,7 @@ def check_sizes(sizes):
         ok = False
     if not ok or len(ints) < 2 or min(ints) < 1:
         raise InputError(f"sizes: expected at least two layer sizes >= 1 (e.g. [784, 30, 10]), "
-                         f"got {sizes!r}")
+                         f"got {quoted(sizes)}")
     return tuple(ints)
 
 
@@ -47,11 +47,11 @@ def check_l2(l2, n, m):
     """The n of the L2 term: ``m`` (the batch) when n is None; InputError for bad λ or n."""
     if isinstance(l2, bool) or not (isinstance(l2, int | float | np.number) and np.isfinite(l2)
                                     and l2 >= 0):
-        raise InputError(f"l2: expected a number >= 0, got {l2!r}")
+        raise InputError(f"l2: expected a number >= 0, got {quoted(l2)}")
     if n is None:
         return m
     if isinstance(n, bool) or not (isinstance(n, int | np.integer) and n >= 1):
-        raise InputError(f"n: expected the number of training examples (>= 1), got {n!r}")
+        raise InputError(f"n: expected the number of training examples (>= 1), got {quoted(n)}")
     return int(n)
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.fsutil import atomic_write
 from chainrule.reading import MAX_BYTES, loads_json, open_binary
 
@@ -67,7 +67,7 @@ def save(model, path, training=None, training_arrays=None):
             "dtype": str(model.dtype), "params": list(arrays), "training": training}
     for name, array in (training_arrays or {}).items():
         if name in arrays or name == META or not name.startswith(TRAINING_PREFIXES):
-            raise InputError(f"{path}: training array name {name!r} is not allowed")
+            raise InputError(f"{path}: training array name {quoted(name)} is not allowed")
         arrays[name] = np.ascontiguousarray(array)
     try:
         text = json.dumps(meta, allow_nan=False)
@@ -180,7 +180,7 @@ class ModelReader:
         names = zf.namelist()
         odd = [n for n in names if not n.endswith(".npy")]
         if odd:
-            self.fail(f"not a chainrule model (unexpected entry {odd[0]!r})")
+            self.fail(f"not a chainrule model (unexpected entry {quoted(odd[0])})")
         self.members = {n[:-4] for n in names}
         if len(self.members) != len(names):
             self.fail("not a chainrule model (repeated entries)")
@@ -236,10 +236,10 @@ class ModelReader:
             self.fail(f"{META} has shape {raw.shape}, expected a vector")
         meta = loads_json(raw.tobytes(), f"{self.path}: {META}", max_bytes=_META_LIMIT)
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            self.fail(f"not a chainrule model ({META} has no format {FORMAT!r})")
+            self.fail(f"not a chainrule model ({META} has no format {quoted(FORMAT)})")
         version = meta.get("version")
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            self.fail(f"format version {version!r} is not valid")
+            self.fail(f"format version {quoted(version)} is not valid")
         if version > VERSION:
             self.fail(f"format version {version} is newer than this chainrule ({VERSION}); "
                       f"upgrade chainrule to read it")
@@ -265,21 +265,21 @@ class ModelReader:
         shapes = [s for l in range(1, len(sizes)) for s in ((sizes[l], sizes[l - 1]),
                                                             (sizes[l],))]
         if meta.get("params") != names:
-            self.fail(f"metadata lists params {meta.get('params')!r}, expected {names}")
+            self.fail(f"metadata lists params {quoted(meta.get('params'))}, expected {names}")
         training = meta.get("training")
         expected = {META, *names}
         if isinstance(training, dict):
             expected |= self.training_members(training, len(names))
         extra = sorted(self.members - expected)
         if extra:
-            self.fail(f"not a chainrule model (unexpected entry {extra[0]!r})")
+            self.fail(f"not a chainrule model (unexpected entry {quoted(extra[0])})")
         params = [self.array(name, shape, dtype) for name, shape in zip(names, shapes)]
         self.check_training_arrays(sorted(expected - {META, *names}), dtype,
                                    sum(p.nbytes for p in params))
         odd = [k for k in ("activation", "output", "cost", "init") if not isinstance(
             config.get(k, ""), str)]
         if odd:
-            self.fail(f"config: {odd[0]} must be a name, got {config[odd[0]]!r}")
+            self.fail(f"config: {odd[0]} must be a name, got {quoted(config[odd[0]])}")
         try:
             net = Network.from_config(config, params)
         except (InputError, TypeError) as error:

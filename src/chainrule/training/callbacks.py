@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.training.schedules import check_monitor, improved, is_finite_number
 
 FIELDS = ("epoch", "train_cost", "train_accuracy", "val_cost", "val_accuracy", "lr", "time")
@@ -96,7 +96,7 @@ class History:
                     ok = value is None or (is_finite_number(value)
                                            and _in_range(name, value))
                 if not ok:
-                    raise InputError(f"history: {name}[{i}] is {value!r}, not a valid value")
+                    raise InputError(f"history: {name}[{i}] is {quoted(value)}, not a valid value")
             getattr(history, name).extend(data[name])
         return history
 
@@ -214,9 +214,9 @@ class EarlyStopping:
                  restore_best: bool = True):
         self.monitor = check_monitor(monitor)
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise InputError(f"patience: expected an integer >= 1, got {patience!r}")
+            raise InputError(f"patience: expected an integer >= 1, got {quoted(patience)}")
         if not (is_finite_number(min_delta) and min_delta >= 0):
-            raise InputError(f"min_delta: expected a number >= 0, got {min_delta!r}")
+            raise InputError(f"min_delta: expected a number >= 0, got {quoted(min_delta)}")
         self.patience, self.min_delta, self.restore_best = patience, float(min_delta), restore_best
         self.model = None
         self.reset()
@@ -265,8 +265,8 @@ class EarlyStopping:
             and best_epoch >= 1
         if (best is None) != (best_epoch is None) or not (best is None or (number and count)) \
                 or isinstance(wait, bool) or not isinstance(wait, int) or wait < 0:
-            raise InputError(f"early stopping state: best {best!r} at epoch {best_epoch!r}, "
-                             f"wait {wait!r} are not valid")
+            raise InputError(f"early stopping state: best {quoted(best)} at epoch "
+                             f"{quoted(best_epoch)}, wait {quoted(wait)} are not valid")
         params = None if state["best_params"] is None else np.array(state["best_params"])
         if params is not None and (params.ndim != 1 or params.dtype.kind != "f"
                                    or not np.isfinite(params).all()):

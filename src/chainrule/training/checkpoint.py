@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.nn import io
 from chainrule.training.callbacks import EarlyStopping, History, TrainingState
 from chainrule.training.optim import optimizer_from_config
@@ -109,7 +109,7 @@ class CheckpointReader(io.ModelReader):
         history = History.from_dict(training["history"])
         epoch = training["epoch"]
         if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch != len(history):
-            self.fail(f"training state: epoch {epoch!r} does not match the history's "
+            self.fail(f"training state: epoch {quoted(epoch)} does not match the history's "
                       f"{len(history)} epochs")
         optimizer = optimizer_from_config(training["optimizer"])
         optimizer_state = training["optimizer_state"]
@@ -143,7 +143,7 @@ class CheckpointReader(io.ModelReader):
             params = self.array("training.params", (net.to_vector().size,), net.dtype)
         seed = training["seed"]
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            self.fail(f"training state: seed {seed!r} is not an integer")
+            self.fail(f"training state: seed {quoted(seed)} is not an integer")
         return TrainingState(epoch=epoch, optimizer=optimizer, history=history,
                              rng_state=rng.bit_generator.state, seed=seed, metadata=metadata,
                              early_stopping=early, params=params)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 MONITORS = ("val_cost", "val_accuracy", "train_cost", "train_accuracy")
 
@@ -26,7 +26,7 @@ MONITORS = ("val_cost", "val_accuracy", "train_cost", "train_accuracy")
 def check_monitor(monitor: str) -> str:
     """``monitor`` if it names a per-epoch metric of the history, else InputError."""
     if monitor not in MONITORS:
-        raise InputError(f"monitor: expected one of {', '.join(MONITORS)}, got {monitor!r}")
+        raise InputError(f"monitor: expected one of {', '.join(MONITORS)}, got {quoted(monitor)}")
     return monitor
 
 
@@ -61,13 +61,13 @@ def _positive(value, what, allow_zero=False):
     ok = is_finite_number(value)
     if not ok or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
-        raise InputError(f"{what}: expected a finite number {bound}, got {value!r}")
+        raise InputError(f"{what}: expected a finite number {bound}, got {quoted(value)}")
     return float(value)
 
 
 def _count(value, what):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InputError(f"{what}: expected an integer >= 1, got {value!r}")
+        raise InputError(f"{what}: expected an integer >= 1, got {quoted(value)}")
     return int(value)
 
 
@@ -160,10 +160,10 @@ def schedule_from_config(config):
         return None
     if not isinstance(config, dict) or not isinstance(config.get("name"), str) \
             or config["name"] not in SCHEDULES:
-        raise InputError(f"schedule: expected one of {', '.join(SCHEDULES)}, got {config!r}")
+        raise InputError(f"schedule: expected one of {', '.join(SCHEDULES)}, got {quoted(config)}")
     kwargs = {k: v for k, v in config.items() if k != "name"}
     try:
         return SCHEDULES[config["name"]](**kwargs)
     except TypeError:
-        raise InputError(f"schedule {config['name']!r}: unexpected settings "
+        raise InputError(f"schedule {quoted(config['name'])}: unexpected settings "
                          f"{sorted(kwargs)}") from None

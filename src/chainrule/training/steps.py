@@ -26,7 +26,7 @@ import numpy as np
 from chainrule._fast import kernels
 from chainrule._fast.blas import axpy
 from chainrule._fast.flat import as_one, flat_zeros_like
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 __all__ = ["SGD", "Adam", "Optimizer", "gradient_buffers"]
 
@@ -84,7 +84,7 @@ def _number(value, what, low=0.0, high=math.inf, low_open=True, high_open=False)
     if not ok:
         lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
         raise InputError(f"{what}: expected a finite number in {lo}{low:g}, {high:g}{hi}, "
-                         f"got {value!r}")
+                         f"got {quoted(value)}")
     return value
 
 
@@ -99,7 +99,7 @@ class Optimizer:
         self.lr = self.base_lr
         if schedule is not None and not callable(schedule):
             raise InputError(f"schedule: expected a schedule from cr.optim (StepDecay, ...), got "
-                             f"{schedule!r}")
+                             f"{quoted(schedule)}")
         self.schedule = schedule
         self._buffers = None  # per-parameter arrays, made on the first step
         self._flat = _FlatMemo()
@@ -161,7 +161,7 @@ class Optimizer:
         self.lr = _number(state.get("lr"), "optimizer state lr")
         step = state.get("step", 0)
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise InputError(f"optimizer state step: expected an integer >= 0, got {step!r}")
+            raise InputError(f"optimizer state step: expected an integer >= 0, got {quoted(step)}")
         self.t = step
         lists = [state.get(key, []) for key in self._array_names]
         if not self._array_names or all(len(a) == 0 for a in lists):
@@ -208,7 +208,7 @@ class SGD(Optimizer):
         self.momentum = _number(momentum, "momentum", low=0.0, high=1.0, low_open=False,
                                 high_open=True)
         if not isinstance(nesterov, bool):
-            raise InputError(f"nesterov: expected True or False, got {nesterov!r}")
+            raise InputError(f"nesterov: expected True or False, got {quoted(nesterov)}")
         if nesterov and not self.momentum:
             raise InputError("nesterov: needs momentum > 0")
         self.nesterov = nesterov
