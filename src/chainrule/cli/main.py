@@ -35,7 +35,7 @@ from chainrule.cli.flags import (
     _layers,
     _number,
 )
-from chainrule.errors import InputError, RunFailed
+from chainrule.errors import QUOTE_LIMIT, InputError, RunFailed, quoted
 from chainrule.fsutil import WriteFailed
 
 
@@ -47,6 +47,9 @@ class _Parser(argparse.ArgumentParser):
         command = re.match(r"argument COMMAND: invalid choice: ('[^']*')", message)
         if command:  # a mistyped command: name it and the closest one, not all ten
             message = f"unknown command {command.group(1)}"
+        # argparse quotes the whole value it refuses: cut a long one short
+        message = re.sub(rf"'([^']{{{QUOTE_LIMIT + 1},}})'", lambda m: quoted(m.group(1)),
+                         message)
         raise InputError(f"{self.prog}: {message}{hint} (see {self.prog} --help)")
 
     def parse_args(self, args=None, namespace=None):

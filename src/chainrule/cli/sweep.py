@@ -15,7 +15,7 @@ import json
 import sys
 
 from chainrule.cli import interrupts
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 # train flags a sweep does not take (one run's files, how one run is spread) or has its own of
 NOT_IN_A_SWEEP = ("help", "save", "resume", "shards", "mpi", "plot", "json", "quiet")
@@ -68,7 +68,7 @@ def train_parser(parser):
 
 def _positive(text):
     if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {quoted(text)}")
     return int(text)
 
 
@@ -89,7 +89,7 @@ def parse_grid(specs, train_parser) -> dict:
         name, sep, values = spec.partition("=")
         dest = name.strip().lstrip("-").replace("-", "_")
         if not sep or not values.strip():
-            raise InputError(f"--grid {spec!r}: expected NAME=V1,V2,... (e.g. lr=0.1,0.5)")
+            raise InputError(f"--grid {quoted(spec)}: expected NAME=V1,V2,... (e.g. lr=0.1,0.5)")
         if dest not in DEFAULTS or dest not in actions or dest in ("data_dir", "no_download"):
             raise InputError(f"--grid {name.strip()}: not a train flag to sweep; choose from: "
                              + ", ".join(k.replace("_", "-") for k in DEFAULTS

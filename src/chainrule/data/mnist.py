@@ -42,7 +42,7 @@ from chainrule.data.idx import (
     parse_idx,
     read_bytes,
 )
-from chainrule.errors import InputError, RunFailed
+from chainrule.errors import InputError, RunFailed, quoted
 from chainrule.fsutil import atomic_write
 
 
@@ -330,9 +330,9 @@ def read_mnist(root=None, split: str = "train", download: bool = True, kind: str
     (``load_mnist`` divides by 255, Nielsen's ``mnist.pkl.gz`` by 256).
     """
     if kind not in MIRRORS:
-        raise InputError(f"unknown data set {kind!r}; expected one of {', '.join(MIRRORS)}")
+        raise InputError(f"unknown data set {quoted(kind)}; expected one of {', '.join(MIRRORS)}")
     if split not in _STEM:
-        raise InputError(f"{kind}: unknown split {split!r}; expected 'train' or 'test'")
+        raise InputError(f"{kind}: unknown split {quoted(split)}; expected 'train' or 'test'")
     directories = ([Path(root), Path(root) / kind] if root is not None else [cache_dir(kind)])
     arrays = {}
     for part in ("images", "labels"):

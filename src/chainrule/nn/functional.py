@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 import chainrule as cr
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.nn._fused import flat_views
 from chainrule.nn.activations import ACTIVATIONS, LEAKY_SLOPE, probabilities
 from chainrule.nn.costs import check_pairing
@@ -135,7 +135,7 @@ class EngineModel:
         self.output = output or ("softmax" if cost == "log-likelihood" else "sigmoid")
         self.cost_name = cost
         if not isinstance(n_inputs, int | np.integer) or n_inputs < 1:
-            raise InputError(f"n_inputs: expected a positive int, got {n_inputs!r}")
+            raise InputError(f"n_inputs: expected a positive int, got {quoted(n_inputs)}")
         try:
             z = np.asarray(forward(self.params, np.zeros((1, n_inputs), dtype=self.dtype)))
         except Exception as error:  # a user's function: report it as bad input, one line

@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 
 def check_dtype(dtype):
@@ -42,7 +42,7 @@ def check_sizes(sizes):
         ok = False
     if not ok or len(ints) < 2 or min(ints) < 1:
         raise InputError(f"sizes: expected at least two layer sizes >= 1 (e.g. [784, 30, 10]), "
-                         f"got {sizes!r}")
+                         f"got {quoted(sizes)}")
     return tuple(ints)
 
 
@@ -55,14 +55,14 @@ def check_l2(l2, n, m):
     (and for n None when there is no batch, m None, and λ > 0)."""
     if isinstance(l2, bool) or not (isinstance(l2, _REALS) and l2 >= 0 and (
             l2 <= _FLOAT_MAX if isinstance(l2, _INTEGERS) else math.isfinite(l2))):
-        raise InputError(f"l2: expected a finite number >= 0, got {l2!r}")
+        raise InputError(f"l2: expected a finite number >= 0, got {quoted(l2)}")
     if n is None:
         if m is None and l2:
             raise InputError("n: the L2 term λ/(2n) Σ w² needs n, the number of training "
                              "examples")
         return m
     if isinstance(n, bool) or not (isinstance(n, _INTEGERS) and n >= 1):
-        raise InputError(f"n: expected the number of training examples (>= 1), got {n!r}")
+        raise InputError(f"n: expected the number of training examples (>= 1), got {quoted(n)}")
     return int(n)
 
 

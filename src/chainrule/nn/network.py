@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.nn._fused import FusedBackprop, flat_views
 from chainrule.nn.activations import ACTIVATIONS, probabilities
 from chainrule.nn.costs import COSTS, check_pairing
@@ -113,7 +113,7 @@ class Network(FusedBackprop):
             output = "softmax" if cost == "log-likelihood" else "sigmoid"
         check_pairing(self.sizes, activation, output, cost)
         if init not in INITS:
-            raise InputError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+            raise InputError(f"unknown init {quoted(init)}; choose one of {', '.join(INITS)}")
         self.activation, self.output, self.cost_name = activation, output, cost
         self.init, self.init_scale, self.seed = init, init_scale, seed
         self.dtype = check_dtype(dtype)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainrule.errors import InputError, RunFailed
+from chainrule.errors import InputError, RunFailed, quoted
 
 CLASSIFICATION = ("circle", "xor", "gauss", "spiral")
 REGRESSION = ("plane", "multi-gauss")
@@ -239,4 +239,4 @@ def make_dataset(name, noise=0.0, train_fraction=0.5, points=None, seed=0,
         return Dataset(X_train, y_train, X_test, y_test, None, None,
                        [f"column {i + 1}" for i in range(X.shape[1])], "classification",
                        classes)
-    raise InputError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    raise InputError(f"unknown dataset {quoted(name)}; choose one of {', '.join(DATASETS)}")

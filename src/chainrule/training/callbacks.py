@@ -18,16 +18,22 @@ True
 
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from chainrule.errors import InputError
-from chainrule.training.schedules import check_monitor, improved
+from chainrule.errors import InputError, quoted
+from chainrule.training.schedules import check_monitor, improved, is_finite_number
 
 FIELDS = ("epoch", "train_cost", "train_accuracy", "val_cost", "val_accuracy", "lr", "time")
+
+
+def _in_range(name, value):
+    """Accuracies are fractions in [0, 1]; times and learning rates are >= 0."""
+    if name.endswith("accuracy"):
+        return 0 <= value <= 1
+    return value >= 0 if name in ("time", "lr") else True
 
 
 class History:
@@ -86,13 +92,14 @@ class History:
         history = cls()
         for name in FIELDS:
             for i, value in enumerate(data[name]):
-                if name == "epoch":
-                    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+                if name == "epoch":           # the epochs run, in order: 1, 2, ..., n
+                    ok = isinstance(value, int) and not isinstance(value, bool) \
+                        and value == i + 1
                 else:
-                    ok = value is None or (isinstance(value, int | float)
-                                           and not isinstance(value, bool))
+                    ok = value is None or (is_finite_number(value)
+                                           and _in_range(name, value))
                 if not ok:
-                    raise InputError(f"history: {name}[{i}] is {value!r}, not a valid value")
+                    raise InputError(f"history: {name}[{i}] is {quoted(value)}, not a valid value")
             getattr(history, name).extend(data[name])
         return history
 
@@ -211,10 +218,9 @@ class EarlyStopping:
                  restore_best: bool = True):
         self.monitor = check_monitor(monitor)
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise InputError(f"patience: expected an integer >= 1, got {patience!r}")
-        if not (isinstance(min_delta, int | float) and math.isfinite(min_delta)
-                and min_delta >= 0):
-            raise InputError(f"min_delta: expected a number >= 0, got {min_delta!r}")
+            raise InputError(f"patience: expected an integer >= 1, got {quoted(patience)}")
+        if not (is_finite_number(min_delta) and min_delta >= 0):
+            raise InputError(f"min_delta: expected a number >= 0, got {quoted(min_delta)}")
         self.patience, self.min_delta, self.restore_best = patience, float(min_delta), restore_best
         self.model = None
         self.reset()
@@ -258,14 +264,17 @@ class EarlyStopping:
             raise InputError("early stopping state: expected best, best_epoch, wait, "
                              "best_params")
         best, best_epoch, wait = state["best"], state["best_epoch"], state["wait"]
-        number = (isinstance(best, int | float) and not isinstance(best, bool)
-                  and math.isfinite(best))
+        number = is_finite_number(best)
         count = isinstance(best_epoch, int) and not isinstance(best_epoch, bool) \
             and best_epoch >= 1
         if (best is None) != (best_epoch is None) or not (best is None or (number and count)) \
                 or isinstance(wait, bool) or not isinstance(wait, int) or wait < 0:
-            raise InputError(f"early stopping state: best {best!r} at epoch {best_epoch!r}, "
-                             f"wait {wait!r} are not valid")
-        params = state["best_params"]
+            raise InputError(f"early stopping state: best {quoted(best)} at epoch "
+                             f"{quoted(best_epoch)}, wait {quoted(wait)} are not valid")
+        params = None if state["best_params"] is None else np.array(state["best_params"])
+        if params is not None and (params.ndim != 1 or params.dtype.kind != "f"
+                                   or not np.isfinite(params).all()):
+            raise InputError("early stopping state: best_params must be a vector of finite "
+                             "floats (the unrolled weights)")
         self.best, self.best_epoch, self.wait = best, best_epoch, wait
-        self.best_params = None if params is None else np.array(params)
+        self.best_params = params

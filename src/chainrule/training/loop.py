@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule.errors import InputError, RunFailed
+from chainrule.errors import InputError, RunFailed, quoted
 from chainrule.training.callbacks import EarlyStopping, History, ProgressPrinter, TrainingState
 from chainrule.training.progress import progress_bar
 from chainrule.training.steps import gradient_buffers
@@ -77,14 +77,14 @@ def _check_int(value, what, allow_none=False):
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise InputError(f"{what}: expected an integer >= 1, got {value!r}")
+        raise InputError(f"{what}: expected an integer >= 1, got {quoted(value)}")
     return int(value)
 
 
 def _check_l2(l2):
     if isinstance(l2, bool) or not isinstance(l2, int | float | np.number) \
             or not math.isfinite(l2) or l2 < 0:
-        raise InputError(f"l2: expected a finite number >= 0, got {l2!r}")
+        raise InputError(f"l2: expected a finite number >= 0, got {quoted(l2)}")
     return float(l2)
 
 
@@ -106,8 +106,8 @@ def _resume_optimizer(optimizer, state, params):
     if optimizer is None or optimizer is state.optimizer:
         return state.optimizer
     if type(optimizer) is not type(state.optimizer):
-        raise InputError(f"resume: the checkpoint was trained with {state.optimizer!r}, "
-                         f"not {optimizer!r}")
+        raise InputError(f"resume: the checkpoint was trained with {quoted(state.optimizer)}, "
+                         f"not {quoted(optimizer)}")
     optimizer.load_state_dict(state.optimizer.state_dict(), params)
     return optimizer
 
@@ -119,7 +119,7 @@ def _callback_list(callbacks, early_stopping, progress):
               for cb in callbacks]
     for cb in listed:
         if not hasattr(cb, "on_epoch_end"):
-            raise InputError(f"callbacks: {cb!r} is neither a function nor has on_epoch_end")
+            raise InputError(f"callbacks: {quoted(cb)} is neither a function nor has on_epoch_end")
     if progress and not any(isinstance(cb, ProgressPrinter) for cb in listed):
         listed.insert(0, ProgressPrinter())
     if early_stopping is not None:
@@ -397,7 +397,7 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
     l2 = _check_l2(l2)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
                              or seed < 0):
-        raise InputError(f"seed: expected an integer >= 0 or None, got {seed!r}")
+        raise InputError(f"seed: expected an integer >= 0 or None, got {quoted(seed)}")
     if metadata is not None and not isinstance(metadata, dict):
         raise InputError("metadata: expected a dict")
     if checkpoint is not None and not Path(checkpoint).resolve().parent.is_dir():
@@ -420,7 +420,7 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
         if isinstance(early_stopping, EarlyStopping):
             early_stopping.reset()
     if not hasattr(optimizer, "uses_scipy"):
-        raise InputError(f"optimizer: expected one from cr.optim, got {optimizer!r}")
+        raise InputError(f"optimizer: expected one from cr.optim, got {quoted(optimizer)}")
     optimizer.check_params(model.params)
     monitors = [getattr(early_stopping, "monitor", ""), getattr(optimizer.schedule, "monitor", "")]
     watched = [m for m in monitors if m.startswith("val_")]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 __all__ = ["DEFAULTS", "Prepared", "fit", "load_data", "make_optimizer", "network_sizes",
            "prepare", "resolve", "summary", "train_options"]
@@ -65,7 +65,7 @@ def train_options(**given) -> dict:
     for name, value in given.items():
         key = name.replace("-", "_")
         if key not in DEFAULTS:
-            raise InputError(f"unknown train option {name!r}; choose from: "
+            raise InputError(f"unknown train option {quoted(name)}; choose from: "
                              + ", ".join(k.replace("_", "-") for k in DEFAULTS))
         options[key] = value
     return options
@@ -94,7 +94,7 @@ def resolve(options) -> dict:
     options = train_options(**options)
     name = options["optimizer"] or DEFAULTS["optimizer"]
     if name not in OPTIMIZERS:
-        raise InputError(f"optimizer: unknown name {name!r}; choose one of: "
+        raise InputError(f"optimizer: unknown name {quoted(name)}; choose one of: "
                          + ", ".join(OPTIMIZERS))
     if name in SCIPY_OPTIMIZERS:
         for key in ("lr", "batch_size"):
@@ -177,7 +177,7 @@ def _sizes_list(value, what):
         value = [value]
     if not isinstance(value, list | tuple) or not value or any(
             isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1 for v in value):
-        raise InputError(f"{what}: expected a list of integers >= 1, got {value!r}")
+        raise InputError(f"{what}: expected a list of integers >= 1, got {quoted(value)}")
     return [int(v) for v in value]
 
 
@@ -227,7 +227,7 @@ def _split(options, X, y):
     fraction = options["validation"]
     if isinstance(fraction, bool) or not isinstance(fraction, int | float) \
             or not 0 <= fraction < 1:
-        raise InputError(f"validation: expected a fraction in [0, 1), got {fraction!r}")
+        raise InputError(f"validation: expected a fraction in [0, 1), got {quoted(fraction)}")
     if fraction == 0:
         return X, y, None
     X, X_val, y, y_val = data.train_val_split(X, y, val_fraction=fraction, seed=options["seed"])

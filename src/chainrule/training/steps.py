@@ -26,7 +26,7 @@ import numpy as np
 from chainrule._fast import kernels
 from chainrule._fast.blas import axpy
 from chainrule._fast.flat import as_one, flat_zeros_like
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 __all__ = ["SGD", "Adam", "Optimizer", "gradient_buffers"]
 
@@ -75,13 +75,16 @@ def _c_ordered(grads):
 def _number(value, what, low=0.0, high=math.inf, low_open=True, high_open=False):
     ok = isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool)
     if ok:
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:             # an int beyond any float
+            value = math.inf
         ok = (math.isfinite(value) and (value > low if low_open else value >= low)
               and (value < high if high_open else value <= high))
     if not ok:
         lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
         raise InputError(f"{what}: expected a finite number in {lo}{low:g}, {high:g}{hi}, "
-                         f"got {value!r}")
+                         f"got {quoted(value)}")
     return value
 
 
@@ -96,7 +99,7 @@ class Optimizer:
         self.lr = self.base_lr
         if schedule is not None and not callable(schedule):
             raise InputError(f"schedule: expected a schedule from cr.optim (StepDecay, ...), got "
-                             f"{schedule!r}")
+                             f"{quoted(schedule)}")
         self.schedule = schedule
         self._buffers = None  # per-parameter arrays, made on the first step
         self._flat = _FlatMemo()
@@ -158,7 +161,7 @@ class Optimizer:
         self.lr = _number(state.get("lr"), "optimizer state lr")
         step = state.get("step", 0)
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise InputError(f"optimizer state step: expected an integer >= 0, got {step!r}")
+            raise InputError(f"optimizer state step: expected an integer >= 0, got {quoted(step)}")
         self.t = step
         lists = [state.get(key, []) for key in self._array_names]
         if not self._array_names or all(len(a) == 0 for a in lists):
@@ -173,6 +176,9 @@ class Optimizer:
                                            or a.dtype != params[i].dtype):
                     raise InputError(f"optimizer state {key}[{i}]: shape {a.shape} {a.dtype}, "
                                      f"expected {params[i].shape} {params[i].dtype}")
+                if not np.isfinite(a).all():
+                    raise InputError(f"optimizer state {key}[{i}]: contains NaN or infinite "
+                                     f"values")
         self._buffers = []
         for arrays in lists:
             buffers = flat_zeros_like(arrays)
@@ -202,7 +208,7 @@ class SGD(Optimizer):
         self.momentum = _number(momentum, "momentum", low=0.0, high=1.0, low_open=False,
                                 high_open=True)
         if not isinstance(nesterov, bool):
-            raise InputError(f"nesterov: expected True or False, got {nesterov!r}")
+            raise InputError(f"nesterov: expected True or False, got {quoted(nesterov)}")
         if nesterov and not self.momentum:
             raise InputError("nesterov: needs momentum > 0")
         self.nesterov = nesterov
@@ -340,6 +346,14 @@ class Adam(Optimizer):
         eps = self.eps * root_bc2
         for p, g, m, v, s in self._flat.groups(params, grads, *self._buffers, self._scratch):
             kernels.adam(p, g, m, v, s, b1, b2, eps, step_size)
+
+    def load_state_dict(self, state, params=None):
+        """Restore :meth:`state_dict` output; v, an average of squares, must be >= 0."""
+        for i, v in enumerate(state.get("v", []) if isinstance(state, dict) else []):
+            if (np.asarray(v) < 0).any():
+                raise InputError(f"optimizer state v[{i}]: negative values (v averages "
+                                 f"(∂C/∂w)², so it is >= 0)")
+        super().load_state_dict(state, params)
 
 
 def gradient_buffers(params):
