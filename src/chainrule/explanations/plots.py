@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule.errors import InputError, RunFailed
+from chainrule.errors import InputError, RunFailed, quoted
 from chainrule.fsutil import atomic_write
 
 DPI = 100
@@ -171,7 +171,7 @@ def confusion_matrix(y_true, y_pred, path=None, n_classes=None):
     if n_classes is not None:
         if isinstance(n_classes, bool) or not isinstance(n_classes, int | np.integer) \
                 or n_classes < 1:
-            raise InputError(f"n_classes: expected an integer >= 1, got {n_classes!r}")
+            raise InputError(f"n_classes: expected an integer >= 1, got {quoted(n_classes)}")
         if found > n_classes:
             which = "y_true" if y_true.max(initial=0) + 1 == found else "y_pred"
             raise InputError(f"confusion matrix: n_classes={n_classes} (labels 0.."
