@@ -236,7 +236,8 @@ def fetch(kind: str, split: str, part: str, directory, mirrors=None,
     for value, what in ((timeout, "timeout"), (deadline, "deadline")):
         if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 \
                 or value == float("inf"):
-            raise InputError(f"{what}: expected a finite number of seconds > 0, got {quoted(value)}")
+            raise InputError(f"{what}: expected a finite number of seconds > 0, "
+                             f"got {quoted(value)}")
     name = file_name(split, part) + ".gz"
     expected = FILES[(kind, split, part)]
     directory = Path(directory)
