@@ -50,7 +50,8 @@ class _Parser(argparse.ArgumentParser):
         # argparse quotes the whole value it refuses: cut a long one short
         message = re.sub(rf"'([^']{{{QUOTE_LIMIT + 1},}})'", lambda m: quoted(m.group(1)),
                          message)
-        raise InputError(f"{self.prog}: {message}{hint} (see {self.prog} --help)")
+        where = f"{self.prog}: " if " " in self.prog else ""   # a command's, not the top's
+        raise InputError(f"{where}{message}{hint} (see {self.prog} --help)")
 
     def parse_args(self, args=None, namespace=None):
         """As argparse, but an unknown flag is named with the closest flag of its command."""
@@ -66,7 +67,8 @@ class _Parser(argparse.ArgumentParser):
                     hints.append(f"{flag}: did you mean {close[0]}?")
             hint = f" ({'; '.join(hints)})" if hints else ""
             prog = chosen.prog if chosen is not None else self.prog
-            raise InputError(f"{prog}: unrecognized arguments: {' '.join(extras)}{hint} "
+            where = f"{prog}: " if " " in prog else ""
+            raise InputError(f"{where}unrecognized arguments: {' '.join(extras)}{hint} "
                              f"(see {prog} --help)")
         return namespace
 
