@@ -107,3 +107,24 @@ def atomic_write(path, mode: str = "wb"):
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def check_writable(path) -> None:
+    """Raise :class:`WriteFailed` now if :func:`atomic_write` could not write ``path``.
+
+    It creates and removes the temporary file ``atomic_write`` would create, so it asks the
+    file system itself (a read-only mount, ``/proc``, a full disk's inode table), which
+    ``os.access`` does not for root.
+
+    >>> import tempfile, pathlib
+    >>> check_writable(pathlib.Path(tempfile.mkdtemp()) / "m.npz")   # nothing is left behind
+    """
+    path = Path(path)
+    directory = path.parent if str(path.parent) else Path(".")
+    probe = directory / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as error:
+        raise _failed(error, path) from error
+    with contextlib.suppress(OSError):
+        os.unlink(probe)

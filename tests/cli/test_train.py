@@ -1,6 +1,7 @@
 """``chainrule train`` as a user runs it: it says what it did, and only that."""
 
 import json
+import os
 import re
 import shlex
 import signal
@@ -224,6 +225,15 @@ def test_a_bad_plot_is_refused_before_any_data_is_read(cli, plot, named):
     done = cli("train", "--data", "nowhere.csv", "--plot", plot, "--save", "m.npz")
     line = assert_one_line_error(done, 2, named)
     assert "nowhere.csv" not in line and not (cli.path / "m.npz").exists()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_a_save_the_file_system_refuses_is_refused_before_any_data_is_read(cli):
+    # /proc takes no new files, even from root (for whom os.access says yes): the file system
+    # is asked, by making and removing the temporary file the save would make
+    done = cli("train", "--data", "nowhere.csv", "--save", "/proc/m.npz")
+    line = assert_one_line_error(done, 2, "--save", "cannot write /proc/m.npz")
+    assert "nowhere.csv" not in line
 
 
 def test_json_gives_every_option_and_the_set_sizes(cli):

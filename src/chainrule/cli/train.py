@@ -26,6 +26,7 @@ from chainrule.cli.flags import (
     _number,
 )
 from chainrule.errors import InputError
+from chainrule.fsutil import WriteFailed, check_writable
 from chainrule.training import options as run_options
 
 
@@ -100,8 +101,10 @@ def check_output(path, flag):
         raise InputError(f"{flag} {path}: folder {folder} does not exist")
     if target.is_dir():
         raise InputError(f"{flag} {path}: is a folder, not a file")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(f"{flag} {path}: folder {folder} is not writable")
+    try:
+        check_writable(target)      # a file is made and removed: the file system answers
+    except WriteFailed as error:
+        raise InputError(f"{flag} {error}") from None
 
 
 def _check_outputs(args):
