@@ -469,6 +469,24 @@ def test_metadata_nested_beyond_the_limit_is_refused(tmp_path, depth):
         load_checkpoint(path)
 
 
+def test_a_schedule_whose_rate_is_not_finite_ends_the_run_naming_the_schedule():
+    # a user's own schedule (any callable) that gives η = inf for the third epoch: the run ends
+    # there naming the schedule (not "try a smaller learning rate"), the weights of epoch 2 kept
+    def schedule(epoch, base_lr, history):
+        return math.inf if epoch >= 2 else base_lr
+
+    X, y = cr.data.load_digits(split="train")
+    net = cr.nn.Network([64, 5, 10], seed=0)
+    with pytest.raises(cr.errors.RunFailed, match=r"the learning-rate schedule .* gives η = inf "
+                                                  r"for epoch 3; the epochs before it are kept"):
+        cr.train(net, X[:50], y[:50], epochs=6, batch_size=10,
+                 optimizer=cr.optim.SGD(lr=0.5, schedule=schedule), progress=False)
+    two = cr.nn.Network([64, 5, 10], seed=0)
+    cr.train(two, X[:50], y[:50], epochs=2, batch_size=10, optimizer=cr.optim.SGD(lr=0.5),
+             progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(net.params, two.params))
+
+
 def test_a_schedule_that_overflows_gives_infinity_not_an_internal_error():
     assert cr.optim.StepDecay(every=1, factor=1e300)(3, 1.0, None) == math.inf   # 1e900
     assert cr.optim.StepDecay(every=1, factor=1e-300)(3, 1.0, None) == 0.0

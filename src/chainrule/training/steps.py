@@ -26,7 +26,7 @@ import numpy as np
 from chainrule._fast import kernels
 from chainrule._fast.blas import axpy
 from chainrule._fast.flat import as_one, flat_zeros_like
-from chainrule.errors import InputError, quoted
+from chainrule.errors import InputError, RunFailed, quoted
 
 __all__ = ["SGD", "Adam", "Optimizer", "gradient_buffers"]
 
@@ -107,7 +107,12 @@ class Optimizer:
     def start_epoch(self, epoch, history):
         """Set η for the epoch about to run (``epoch`` = epochs already done) from the schedule."""
         if self.schedule is not None:
-            self.lr = float(self.schedule(epoch, self.base_lr, history))
+            lr = float(self.schedule(epoch, self.base_lr, history))
+            if not math.isfinite(lr):    # a factor > 1 compounded past any float, say
+                named = getattr(self.schedule, "config", lambda: quoted(self.schedule))()
+                raise RunFailed(f"the learning-rate schedule {named} gives "
+                                f"η = {lr} for epoch {epoch + 1}; the epochs before it are kept")
+            self.lr = lr
         return self.lr
 
     def _hyperparams(self):
