@@ -68,7 +68,9 @@ def _parse_rows(path, rows, first_is_data_only: bool) -> np.ndarray:
             value = _number(cell)
             if value is None:
                 what = "empty cell" if not cell.strip() else f"not a number: {quoted(cell.strip())}"
-                hint = " (a header line? pass header=True)" if i == 0 and first_is_data_only else ""
+                hint = (" (a header line? it is read as one when none of its cells is a number; "
+                        "in Python, load_csv(..., header=True))"
+                        if i == 0 and first_is_data_only else "")
                 raise InputError(f"{path}:{line}:{j + 1}: {what}{hint}")
             if not math.isfinite(value):
                 raise InputError(f"{path}:{line}:{j + 1}: {quoted(cell.strip())} is not a finite "
