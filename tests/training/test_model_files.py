@@ -487,6 +487,20 @@ def test_a_schedule_whose_rate_is_not_finite_ends_the_run_naming_the_schedule():
     assert all(np.array_equal(a, b) for a, b in zip(net.params, two.params))
 
 
+def test_a_schedule_a_checkpoint_cannot_record_is_refused_before_the_first_epoch(tmp_path):
+    X, y = cr.data.load_digits(split="train")
+    net = cr.nn.Network([64, 5, 10], seed=0)
+    before = [p.copy() for p in net.params]
+    optimizer = cr.optim.SGD(lr=0.5, schedule=lambda epoch, base_lr, history: base_lr)
+    with pytest.raises(InputError, match=r"schedule: .* has no config\(\), so a checkpoint "
+                                         r"cannot record it"):
+        cr.train(net, X[:50], y[:50], epochs=2, batch_size=10, optimizer=optimizer,
+                 checkpoint=tmp_path / "run.npz", progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(net.params, before))   # nothing trained
+    assert not (tmp_path / "run.npz").exists()
+    assert "schedule=custom" in repr(optimizer)
+
+
 def test_a_schedule_that_overflows_gives_infinity_not_an_internal_error():
     assert cr.optim.StepDecay(every=1, factor=1e300)(3, 1.0, None) == math.inf   # 1e900
     assert cr.optim.StepDecay(every=1, factor=1e-300)(3, 1.0, None) == 0.0

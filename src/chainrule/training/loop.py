@@ -422,6 +422,8 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
     if not hasattr(optimizer, "uses_scipy"):
         raise InputError(f"optimizer: expected one from cr.optim, got {quoted(optimizer)}")
     optimizer.check_params(model.params)
+    if checkpoint is not None:
+        optimizer.config()          # a checkpoint records it: refused now, not after an epoch
     monitors = [getattr(early_stopping, "monitor", ""), getattr(optimizer.schedule, "monitor", "")]
     watched = [m for m in monitors if m.startswith("val_")]
     if validation is None and watched:

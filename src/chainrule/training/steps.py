@@ -120,13 +120,20 @@ class Optimizer:
 
     def config(self):
         """JSON description: name, hyper-parameters and the schedule's config."""
-        schedule = None if self.schedule is None else self.schedule.config()
+        schedule = None
+        if self.schedule is not None:
+            describe = getattr(self.schedule, "config", None)
+            if not callable(describe):
+                raise InputError(f"schedule: {quoted(self.schedule)} has no config(), so a "
+                                 "checkpoint cannot record it; use one from cr.optim (StepDecay, "
+                                 "Cosine, ReduceOnPlateau) or give it a config() method")
+            schedule = describe()
         return {"name": self.name, **self._hyperparams(), "schedule": schedule}
 
     def __repr__(self):
         settings = ", ".join(f"{k}={v!r}" for k, v in self._hyperparams().items())
         if self.schedule is not None:
-            settings += f", schedule={self.schedule.name}"
+            settings += f", schedule={getattr(self.schedule, 'name', 'custom')}"
         return f"{type(self).__name__}({settings})"
 
     def check_params(self, params):
