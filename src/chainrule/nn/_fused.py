@@ -87,6 +87,7 @@ class FusedBackprop:
         if m not in self._scratch:
             if len(self._scratch) >= 4:  # e.g. a full batch size and a last partial one
                 self._scratch.clear()
+                self._rowsums.clear()
             acts = [np.empty((m, k), dtype=self.dtype) for k in self.sizes[1:]]
             deltas = [np.empty((m, k), dtype=self.dtype) for k in self.sizes[1:]]
             sums = [np.empty(k, dtype=self.dtype) for k in self.sizes[1:]]
@@ -96,6 +97,9 @@ class FusedBackprop:
     def _backprop(self, X, Y, l2, n, want_cost, out, scale=1.0, keep=0.0):
         m, L = X.shape[0], len(self.weights)
         acts, deltas, sums = self._buffers(m)
+        if not want_cost and out is not None and self._c_step(X, Y, l2 / n, out, scale, keep):
+            self._last_output = acts[L - 1]
+            return None, out
         a = X
         for l, (W, b, act) in enumerate(self._layers()):          # forward, into the buffers
             a = act.forward(self._weighted_input(a, W, b, acts[l]), out=acts[l])
@@ -115,6 +119,22 @@ class FusedBackprop:
                 delta = backward_sums(self._hidden, below, a_prev, sums[l - 1])    # BP2
                 total = sums[l - 1]
         return cost, grads
+
+    def _c_step(self, X, Y, decay, out, scale, keep):
+        """The whole pass below in one call into the C extension, where it was built and takes
+        this network and these arrays (the same operations in the same order: the same bits)."""
+        codes = self._step_codes
+        if codes is False:
+            codes = self._step_codes = kernels.step_codes(self._hidden.name, self._output.name,
+                                                          self._cost.name)
+        if codes is None:
+            return False
+        acts, deltas, sums = self._scratch[len(X)]
+        rowsums = self._rowsums.get(len(X))
+        if rowsums is None:      # softmax's Σ_k e^(z_k) per row
+            rowsums = self._rowsums[len(X)] = np.empty(len(X), dtype=self.dtype)
+        return kernels.network_step(codes, tuple(self.weights), tuple(self.biases), out, X, Y,
+                                    acts, deltas, sums, rowsums, scale, keep, decay)
 
     @staticmethod
     def _bp4(delta, a_prev, W, decay, out, scale, keep):
