@@ -91,6 +91,47 @@ static PyObject *adam(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* NumPy's pairwise sum of n elements a[0], a[stride], ... (its add.reduce along an axis it walks
+ * in one loop, which for an (m, 1) array's axis 0 is the whole column): blocks of 128 split in
+ * two, 8 partial sums within a block, combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)). */
+#define PAIRWISE(T, NAME)                                                             \
+    static T NAME(const T *a, Py_ssize_t n, Py_ssize_t stride) {                      \
+        if (n < 8) {                                                                  \
+            T res = 0;                                                                \
+            for (Py_ssize_t i = 0; i < n; i++) res += a[i * stride];                  \
+            return res;                                                               \
+        }                                                                             \
+        if (n <= 128) {                                                               \
+            T r[8];                                                                   \
+            Py_ssize_t i;                                                             \
+            for (int j = 0; j < 8; j++) r[j] = a[j * stride];                         \
+            for (i = 8; i < n - (n % 8); i += 8)                                      \
+                for (int j = 0; j < 8; j++) r[j] += a[(i + j) * stride];              \
+            T res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7])); \
+            for (; i < n; i++) res += a[i * stride];                                  \
+            return res;                                                               \
+        }                                                                             \
+        Py_ssize_t n2 = n / 2;                                                        \
+        n2 -= n2 % 8;                                                                 \
+        return NAME(a, n2, stride) + NAME(a + n2 * stride, n - n2, stride);           \
+    }
+PAIRWISE(float, pairwise_float)
+PAIRWISE(double, pairwise_double)
+#define PAIRWISE_OF(T) _Generic((T)0, float: pairwise_float, double: pairwise_double)
+
+/* The column sums of g (rows x n) as NumPy's add.reduce(g, axis=0) adds them: 0 + row 0 + row 1
+ * + ... column by column, or for a single column its pairwise sum. */
+#define COLUMN_SUMS(T, g, rows, n, s)                                                 \
+    do {                                                                              \
+        if ((n) == 1) {                                                               \
+            (s)[0] = (T)0 + PAIRWISE_OF(T)((g), (rows), 1);                           \
+        } else {                                                                      \
+            for (Py_ssize_t j = 0; j < (n); j++) (s)[j] = (T)0 + (g)[j];              \
+            for (Py_ssize_t i = 1; i < (rows); i++)                                   \
+                for (Py_ssize_t j = 0; j < (n); j++) (s)[j] += (g)[i * (n) + j];      \
+        }                                                                             \
+    } while (0)
+
 #define RELU_LOOP(T)                                                                  \
     do {                                                                              \
         T *g = b.view[0].buf, *s = b.view[2].buf;                                     \
@@ -99,11 +140,14 @@ static PyObject *adam(PyObject *self, PyObject *args) {
             T *gi = g + i * n;                                                        \
             const T *ai = a + i * n;                                                  \
             for (Py_ssize_t j = 0; j < n; j++) gi[j] = gi[j] * (ai[j] > 0 ? (T)1 : (T)0); \
+            if (n == 1)                                                               \
+                continue;                                                             \
             if (i == 0)                                                               \
-                for (Py_ssize_t j = 0; j < n; j++) s[j] = gi[j];                      \
+                for (Py_ssize_t j = 0; j < n; j++) s[j] = (T)0 + gi[j];               \
             else                                                                      \
                 for (Py_ssize_t j = 0; j < n; j++) s[j] += gi[j];                     \
         }                                                                             \
+        if (n == 1) COLUMN_SUMS(T, g, rows, n, s);                                    \
     } while (0)
 
 static PyObject *relu_backward(PyObject *self, PyObject *args) {
@@ -147,7 +191,7 @@ static PyObject *relu_backward(PyObject *self, PyObject *args) {
  * leading dimensions, so the same bits. The transcendental functions (tanh, exp) and softmax's
  * row sums are NumPy's own ufuncs, called on the scratch arrays, so they round as NumPy does;
  * every other operation is one IEEE multiply, add, subtract, divide or compare per element, in
- * NumPy's order (column sums row after row, as NumPy reduces axis 0).
+ * NumPy's order (column sums as COLUMN_SUMS: NumPy's order of adding).
  * ------------------------------------------------------------------------------------------- */
 typedef void (*sgemm_fn)(char *, char *, int *, int *, int *, float *, float *, int *, float *,
                          int *, float *, float *, int *);
@@ -331,9 +375,7 @@ static int call_ufunc(PyObject *f, PyObject *x, PyObject *out) {
         }                                                                                   \
         if (total == NULL) {                           /* BP3: Σ_rows δ, row after row */   \
             T *sum = (!s->keep && s->scale == 1.0) ? gb : s->sums[l];                       \
-            for (int j = 0; j < n; j++) sum[j] = d[j];                                      \
-            for (int i = 1; i < m; i++)                                                     \
-                for (int j = 0; j < n; j++) sum[j] += d[(Py_ssize_t)i * n + j];             \
+            COLUMN_SUMS(T, d, m, n, sum);                                                   \
             if (sum != gb) total = sum;                                                     \
         }                                                                                   \
         if (total != NULL) {                                                                \
@@ -369,11 +411,14 @@ static int call_ufunc(PyObject *f, PyObject *x, PyObject *out) {
                 default:                                                                    \
                     break;                                                                  \
                 }                                                                           \
+                if (n_in == 1)                                                              \
+                    continue;                                                               \
                 if (i == 0)                                                                 \
-                    for (int j = 0; j < n_in; j++) sum[j] = gi[j];                          \
+                    for (int j = 0; j < n_in; j++) sum[j] = (T)0 + gi[j];                   \
                 else                                                                        \
                     for (int j = 0; j < n_in; j++) sum[j] += gi[j];                         \
             }                                                                               \
+            if (n_in == 1) COLUMN_SUMS(T, g, m, n_in, sum);                                 \
             total = sum;                                                                    \
         }                                                                                   \
     }                                                                                       \
