@@ -256,12 +256,16 @@ static Fortran fortran(Mat M) {
 static void sgemm_rm(double alpha, Mat A, Mat B, double beta, Mat C) {
     GEMM_ARGS
     float al = (float)alpha, be = (float)beta;
+    Py_BEGIN_ALLOW_THREADS   /* the arrays are held (buffer protocol) until the step ends */
     sgemm_ptr(&ta, &tb, &m, &n, &k, &al, a.data, &lda, b.data, &ldb, &be, C.data, &m);
+    Py_END_ALLOW_THREADS
 }
 static void dgemm_rm(double alpha, Mat A, Mat B, double beta, Mat C) {
     GEMM_ARGS
     double al = alpha, be = beta;
+    Py_BEGIN_ALLOW_THREADS
     dgemm_ptr(&ta, &tb, &m, &n, &k, &al, a.data, &lda, b.data, &ldb, &be, C.data, &m);
+    Py_END_ALLOW_THREADS
 }
 
 enum { ACT_IDENTITY, ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_SOFTMAX };
