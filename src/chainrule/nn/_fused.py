@@ -12,7 +12,9 @@ differences, each changing no result beyond rounding:
 - the cost's 1/m is folded into δ^L once and carried through BP2, which is linear in δ;
 - a^l, δ^l and Σ_rows δ^l live in scratch buffers kept per batch size;
 - relu's BP2 mask and BP3's column sums are one pass (a C kernel where it was built);
-- BP2's product comes before BP4's in each layer, since BP4 may write into W^l itself.
+- BP2's product comes before BP4's in each layer, since BP4 may write into W^l itself;
+- where the C extension was built, the whole pass is one call into it (``_c_step``): these
+  same operations in the same order, bit for bit, without Python between them.
 
 This file is the network's one door into :mod:`chainrule._fast`.
 
