@@ -90,3 +90,12 @@ def test_a_network_the_c_step_refuses_trains_as_before():
     grad_weights, grad_biases = net.backprop(X, Y)
     for a, b in zip(fused, [g for pair in zip(grad_weights, grad_biases) for g in pair]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+@needs_c
+def test_read_only_inputs_and_targets_still_take_the_c_step():
+    net = cr.nn.Network([4, 3, 2], activation="sigmoid", cost="quadratic", dtype="float64")
+    X, Y = np.ones((2, 4)), net.encode_targets([0, 1])
+    X.flags.writeable = Y.flags.writeable = False
+    net._buffers(2)
+    assert net._c_step(X, Y, 0.0, net.params, -0.1, 1.0) is True

@@ -460,11 +460,13 @@ static void let_go(Held *h) {
     h->count = 0;
 }
 
-/* The data of obj if it is a writable C-contiguous array of the step's format, of `ndim`
- * dimensions shaped (rows, cols) (cols ignored for 1-d), else NULL (no exception set). */
-static void *hold(Held *h, PyObject *obj, int ndim, Py_ssize_t rows, Py_ssize_t cols) {
+/* The data of obj if it is a C-contiguous array (writable, with PyBUF_WRITABLE) of the step's
+ * format, of `ndim` dimensions shaped (rows, cols) (cols ignored for 1-d), else NULL (no
+ * exception set). */
+static void *hold_as(Held *h, PyObject *obj, int ndim, Py_ssize_t rows, Py_ssize_t cols,
+                     int flags) {
     Py_buffer *v = &h->view[h->count];
-    if (PyObject_GetBuffer(obj, v, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+    if (PyObject_GetBuffer(obj, v, flags | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
         PyErr_Clear();
         return NULL;
     }
@@ -475,6 +477,10 @@ static void *hold(Held *h, PyObject *obj, int ndim, Py_ssize_t rows, Py_ssize_t 
             || (ndim == 2 && v->shape[1] != cols) || rows < 1 || cols < 1)
         return NULL;
     return v->buf;
+}
+
+static void *hold(Held *h, PyObject *obj, int ndim, Py_ssize_t rows, Py_ssize_t cols) {
+    return hold_as(h, obj, ndim, rows, cols, PyBUF_WRITABLE);
 }
 
 static int overlap(Py_buffer *a, Py_buffer *b) {
@@ -542,7 +548,7 @@ static PyObject *network_step(PyObject *self, PyObject *args) {
              && (s.sums[l] = hold(&h, PyList_GET_ITEM(sums, l), 1, n, 1)) != NULL;
         s.act_obj[l] = act;
     }
-    ok = ok && (s.Y = hold(&h, Y, 2, s.m, s.sizes[L])) != NULL
+    ok = ok && (s.Y = hold_as(&h, Y, 2, s.m, s.sizes[L], PyBUF_SIMPLE)) != NULL   /* read only */
          && (s.rowsums = hold(&h, rowsums, 1, s.m, 1)) != NULL;
     if (!ok) {
         let_go(&h);
