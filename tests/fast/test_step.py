@@ -99,3 +99,36 @@ def test_read_only_inputs_and_targets_still_take_the_c_step():
     X.flags.writeable = Y.flags.writeable = False
     net._buffers(2)
     assert net._c_step(X, Y, 0.0, net.params, -0.1, 1.0) is True
+
+
+def adam_training(native, fused, dtype, hidden, seed):
+    """Parameters and Adam's state after cr.train, Adam fused into the step or after it."""
+    net = cr.nn.Network([6, 5, 3], activation=hidden, output="softmax", cost="log-likelihood",
+                        dtype=dtype, seed=seed)
+    rng = np.random.default_rng(seed)
+    X, y = rng.normal(size=(45, 6)), rng.integers(0, 3, 45)
+    optimizer = cr.optim.Adam(lr=0.01)
+    if not fused:
+        optimizer.step_fused = None          # the plain step(params, grads) after gradients()
+    saved = kernels._kernels
+    if not native:
+        kernels._kernels = None
+    try:
+        cr.train(net, X, y, epochs=3, batch_size=8, optimizer=optimizer, progress=False)
+    finally:
+        kernels._kernels = saved
+    state = optimizer.state_dict()
+    return [net.to_vector(), *state["m"], *state["v"], np.array(state["step"])]
+
+
+@settings(max_examples=12, deadline=None)
+@given(dtype=st.sampled_from(["float32", "float64"]),
+       hidden=st.sampled_from(["relu", "sigmoid", "leaky-relu"]), seed=st.integers(0, 50))
+def test_adam_fused_into_the_step_is_adam_after_it_bit_for_bit(dtype, hidden, seed):
+    """Adam inside the C step, inside the NumPy passes, and after gradients(): the same bits."""
+    after = adam_training(False, False, dtype, hidden, seed)
+    for native, fused in ((True, True), (False, True), (True, False)):
+        if native and not kernels.BUILT:
+            continue
+        for a, b in zip(adam_training(native, fused, dtype, hidden, seed), after):
+            np.testing.assert_array_equal(a, b)

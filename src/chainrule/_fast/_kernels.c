@@ -296,6 +296,9 @@ typedef struct {
     void *W[MAX_LAYERS], *b[MAX_LAYERS], *out[2 * MAX_LAYERS], *act[MAX_LAYERS];
     void *delta[MAX_LAYERS], *sums[MAX_LAYERS], *X, *Y, *rowsums;
     PyObject *act_obj[MAX_LAYERS], *rowsums_obj;
+    int adam;                        /* Adam's step on each parameter once its gradient is in */
+    void *adam_m[2 * MAX_LAYERS], *adam_v[2 * MAX_LAYERS];
+    double beta1, one_minus_beta1, beta2, one_minus_beta2, eps, step_size;
 } Step;
 
 static int call_ufunc(PyObject *f, PyObject *x, PyObject *out) {
@@ -305,7 +308,7 @@ static int call_ufunc(PyObject *f, PyObject *x, PyObject *out) {
 }
 
 /* The step for one precision: T the element type, GEMM its product. */
-#define STEP_BODY(T, GEMM)                                                                  \
+#define STEP_BODY(T, GEMM, ADAM)                                                                  \
     const int L = s->L, m = s->m;                                                           \
     for (int l = 0; l < L; l++) {                      /* forward, into the scratch */      \
         const int n = s->sizes[l + 1], n_in = s->sizes[l];                                  \
@@ -410,6 +413,12 @@ static int call_ufunc(PyObject *f, PyObject *x, PyObject *out) {
                 for (int j = 0; j < n; j++) gb[j] = gb[j] + total[j];                       \
             }                                                                               \
         }                                                                                   \
+        if (s->adam) {                                 /* Adam on W^l, b^l (BP2 has used W^l) */ \
+            ADAM(W, gW, s->adam_m[2 * l], s->adam_v[2 * l], (Py_ssize_t)n * n_in, s->beta1,           \
+                 s->one_minus_beta1, s->beta2, s->one_minus_beta2, s->eps, s->step_size);   \
+            ADAM(s->b[l], gb, s->adam_m[2 * l + 1], s->adam_v[2 * l + 1], n, s->beta1,                \
+                 s->one_minus_beta1, s->beta2, s->one_minus_beta2, s->eps, s->step_size);   \
+        }                                                                                   \
         if (l) {                                       /* BP2: ⊙ σ'(z^{l-1}), and its Σ */  \
             T *g = s->delta[l - 1], *sum = s->sums[l - 1];                                  \
             const T *a = a_prev;                                                            \
@@ -445,12 +454,12 @@ static int call_ufunc(PyObject *f, PyObject *x, PyObject *out) {
     }                                                                                       \
     return 0;
 
-static int step_float(Step *s) { STEP_BODY(float, sgemm_rm) }
-static int step_double(Step *s) { STEP_BODY(double, dgemm_rm) }
+static int step_float(Step *s) { STEP_BODY(float, sgemm_rm, adam_float) }
+static int step_double(Step *s) { STEP_BODY(double, dgemm_rm, adam_double) }
 
 /* The buffers of one call: every array is held while the step runs. */
 typedef struct {
-    Py_buffer view[8 * MAX_LAYERS + 4];
+    Py_buffer view[12 * MAX_LAYERS + 4];
     int count;
     char format;
 } Held;
@@ -489,16 +498,24 @@ static int overlap(Py_buffer *a, Py_buffer *b) {
 }
 
 static PyObject *network_step(PyObject *self, PyObject *args) {
-    PyObject *Ws, *bs, *outs, *X, *Y, *acts, *deltas, *sums, *rowsums;
+    PyObject *Ws, *bs, *outs, *X, *Y, *acts, *deltas, *sums, *rowsums, *adam = Py_None;
+    PyObject *ms = NULL, *vs = NULL;
     Step s;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOiiiddd", &Ws, &bs, &outs, &X, &Y, &acts, &deltas,
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOiiiddd|O", &Ws, &bs, &outs, &X, &Y, &acts, &deltas,
                           &sums, &rowsums, &s.hidden, &s.output, &s.cost, &s.scale, &s.keep,
-                          &s.decay))
+                          &s.decay, &adam))
+        return NULL;
+    s.adam = adam != Py_None;
+    if (s.adam && !PyArg_ParseTuple(adam, "OOdddddd", &ms, &vs, &s.beta1, &s.one_minus_beta1,
+                                    &s.beta2, &s.one_minus_beta2, &s.eps, &s.step_size))
         return NULL;
     if (!sgemm_ptr || !PyTuple_Check(Ws) || !PyTuple_Check(bs) || !PyList_Check(outs)
             || !PyList_Check(acts) || !PyList_Check(deltas) || !PyList_Check(sums))
         Py_RETURN_FALSE;
     const Py_ssize_t L = PyTuple_GET_SIZE(Ws);
+    if (s.adam && (!PyList_Check(ms) || !PyList_Check(vs) || PyList_GET_SIZE(ms) != 2 * L
+                   || PyList_GET_SIZE(vs) != 2 * L))
+        Py_RETURN_FALSE;
     if (L < 1 || L > MAX_LAYERS || PyTuple_GET_SIZE(bs) != L || PyList_GET_SIZE(outs) != 2 * L
             || PyList_GET_SIZE(acts) != L || PyList_GET_SIZE(deltas) != L
             || PyList_GET_SIZE(sums) != L)
@@ -547,6 +564,13 @@ static PyObject *network_step(PyObject *self, PyObject *args) {
              && (s.delta[l] = hold(&h, PyList_GET_ITEM(deltas, l), 2, s.m, n)) != NULL
              && (s.sums[l] = hold(&h, PyList_GET_ITEM(sums, l), 1, n, 1)) != NULL;
         s.act_obj[l] = act;
+        if (ok && s.adam) {
+            ok = (s.adam_m[2 * l] = hold(&h, PyList_GET_ITEM(ms, 2 * l), 2, n, n_in)) != NULL
+                 && (s.adam_v[2 * l] = hold(&h, PyList_GET_ITEM(vs, 2 * l), 2, n, n_in)) != NULL
+                 && (s.adam_m[2 * l + 1] = hold(&h, PyList_GET_ITEM(ms, 2 * l + 1), 1, n, 1)) != NULL
+                 && (s.adam_v[2 * l + 1] = hold(&h, PyList_GET_ITEM(vs, 2 * l + 1), 1, n, 1)) != NULL
+                 && !s.inplace[l];      /* Adam needs the gradient apart from W */
+        }
     }
     ok = ok && (s.Y = hold_as(&h, Y, 2, s.m, s.sizes[L], PyBUF_SIMPLE)) != NULL   /* read only */
          && (s.rowsums = hold(&h, rowsums, 1, s.m, 1)) != NULL;
@@ -567,8 +591,9 @@ static PyMethodDef methods[] = {
      "of scipy.linalg.cython_blas) and NumPy ufuncs network_step calls"},
     {"network_step", network_step, METH_VARARGS,
      "network_step(Ws, bs, outs, X, Y, acts, deltas, sums, rowsums, hidden, output, cost, "
-     "scale, keep, decay): one mini-batch of chainrule.nn._fused in one call; False (nothing "
-     "done) when it cannot take the arrays"},
+     "scale, keep, decay[, adam]): one mini-batch of chainrule.nn._fused in one call, with "
+     "adam = (ms, vs, beta1, 1 - beta1, beta2, 1 - beta2, eps, step_size) also Adam's step on "
+     "each parameter; False (nothing done) when it cannot take the arrays"},
 
     {"adam", adam, METH_VARARGS,
      "adam(p, g, m, v, beta1, 1 - beta1, beta2, 1 - beta2, eps, step_size): one Adam step "

@@ -129,13 +129,16 @@ def step_codes(hidden, output, cost):
     return _ACTIVATION_CODES[hidden], _ACTIVATION_CODES[output], int(fused)
 
 
-def network_step(codes, Ws, bs, outs, X, Y, acts, deltas, sums, rowsums, scale, keep, decay):
+def network_step(codes, Ws, bs, outs, X, Y, acts, deltas, sums, rowsums, scale, keep, decay,
+                 adam=None):
     """One mini-batch of :class:`~chainrule.nn.Network` in one C call: the forward pass into
     ``acts``, BP1-BP4 with δ in ``deltas`` and out_i ← scale·∂C/∂θ_i + keep·out_i (the L2
     term's ``decay`` = λ/n), exactly as ``nn/_fused.py`` computes it in NumPy (the same BLAS
     routine with the same arguments, NumPy's tanh and exp). Returns False, having done
     nothing, where the extension was not built or cannot take the arrays (another dtype, not
     C-contiguous, a network ``step_codes`` refuses): the caller then runs the NumPy passes.
+    ``adam``: None, or ``(ms, vs, beta1, beta2, eps, step_size)`` to run :func:`adam` on each
+    parameter as soon as its gradient is in ``outs`` (while it is still in the CPU's cache).
     """
     if _kernels is None or codes is None:
         return False
@@ -145,5 +148,8 @@ def network_step(codes, Ws, bs, outs, X, Y, acts, deltas, sums, rowsums, scale, 
         capsules = cython_blas.__pyx_capi__
         _kernels.setup(capsules["sgemm"], capsules["dgemm"], np.tanh, np.exp, np.add.reduce)
         _ready.append(True)
+    if adam is not None:
+        ms, vs, beta1, beta2, eps, step_size = adam
+        adam = (ms, vs, beta1, 1 - beta1, beta2, 1 - beta2, eps, step_size)
     return _kernels.network_step(Ws, bs, outs, X, Y, acts, deltas, sums, rowsums, *codes,
-                                 scale, keep, decay)
+                                 scale, keep, decay, adam)

@@ -96,10 +96,11 @@ class FusedBackprop:
             self._scratch[m] = (acts, deltas, sums)
         return self._scratch[m]
 
-    def _backprop(self, X, Y, l2, n, want_cost, out, scale=1.0, keep=0.0):
+    def _backprop(self, X, Y, l2, n, want_cost, out, scale=1.0, keep=0.0, adam=None):
         m, L = X.shape[0], len(self.weights)
         acts, deltas, sums = self._buffers(m)
-        if not want_cost and out is not None and self._c_step(X, Y, l2 / n, out, scale, keep):
+        if not want_cost and out is not None and self._c_step(X, Y, l2 / n, out, scale, keep,
+                                                              adam):
             self._last_output = acts[L - 1]
             return None, out
         a = X
@@ -120,9 +121,13 @@ class FusedBackprop:
             if l:
                 delta = backward_sums(self._hidden, below, a_prev, sums[l - 1])    # BP2
                 total = sums[l - 1]
+        if adam is not None:     # Adam's step, parameter by parameter, as the C step runs it
+            ms, vs, scratch, beta1, beta2, eps, step_size = adam
+            for p, g, m_, v, s in zip(self.params, grads, ms, vs, scratch):
+                kernels.adam(p, g, m_, v, s, beta1, beta2, eps, step_size)
         return cost, grads
 
-    def _c_step(self, X, Y, decay, out, scale, keep):
+    def _c_step(self, X, Y, decay, out, scale, keep, adam=None):
         """The whole pass below in one call into the C extension, where it was built and takes
         this network and these arrays (the same operations in the same order: the same bits)."""
         codes = self._step_codes
@@ -136,7 +141,8 @@ class FusedBackprop:
         if rowsums is None:      # softmax's Σ_k e^(z_k) per row
             rowsums = self._rowsums[len(X)] = np.empty(len(X), dtype=self.dtype)
         return kernels.network_step(codes, tuple(self.weights), tuple(self.biases), out, X, Y,
-                                    acts, deltas, sums, rowsums, scale, keep, decay)
+                                    acts, deltas, sums, rowsums, scale, keep, decay,
+                                    None if adam is None else (*adam[:2], *adam[3:]))
 
     @staticmethod
     def _bp4(delta, a_prev, W, decay, out, scale, keep):
@@ -167,14 +173,17 @@ class FusedBackprop:
         out += total
         return out
 
-    def gradients(self, X, Y, l2=0.0, n=None, out=None, scale=1.0, keep=0.0):
+    def gradients(self, X, Y, l2=0.0, n=None, out=None, scale=1.0, keep=0.0, adam=None):
         """[∂C/∂W^1, ∂C/∂b^1, ...] matching ``params``; X checked, Y encoded (no validation).
 
         ``out``: optional list of arrays shaped like ``params`` (C-contiguous, same dtype) to
         write the gradients into instead of allocating new ones (e.g. an optimiser's buffers).
         With ``scale`` α and ``keep`` β it computes ``out_i ← α·∂C/∂θ_i + β·out_i`` instead,
         inside BP4's matrix product (BLAS's α and β): ``out=net.params, scale=-η, keep=1``
-        *is* an SGD step (``SGD.step_with`` passes the velocity for momentum). The forward
+        *is* an SGD step (``SGD.step_with`` passes the velocity for momentum). ``adam``:
+        ``(m, v, scratch, β1, β2, ε, step size)`` (``Adam.step_fused``) also runs
+        :func:`chainrule._fast.kernels.adam` on each parameter with its gradient, inside the
+        C step right after that gradient is computed. The forward
         activations and δs live in scratch buffers kept per batch size, so one network
         should not compute gradients in two threads at once.
 
@@ -185,10 +194,10 @@ class FusedBackprop:
         >>> net.weights[0].tolist(), net.biases[0].tolist()
         ([[0.05, 0.1], [-0.05, -0.1]], [0.05, -0.05])
         """
-        if out is None and keep:
-            raise InputError("gradients: keep= needs the arrays out= to keep")
+        if out is None and (keep or adam is not None):
+            raise InputError("gradients: keep= and adam= need the arrays out=")
         n = X.shape[0] if n is None else n
-        return self._backprop(X, Y, l2, n, False, out, float(scale), float(keep))[1]
+        return self._backprop(X, Y, l2, n, False, out, float(scale), float(keep), adam)[1]
 
     def value_and_grad(self, X, Y, l2=0.0, n=None):
         """(cost, gradients) in one pass; X checked and Y encoded, as for :meth:`gradients`."""
