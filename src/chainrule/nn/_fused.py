@@ -194,8 +194,10 @@ class FusedBackprop:
         >>> net.weights[0].tolist(), net.biases[0].tolist()
         ([[0.05, 0.1], [-0.05, -0.1]], [0.05, -0.05])
         """
-        if out is None and (keep or adam is not None):
-            raise InputError("gradients: keep= and adam= need the arrays out=")
+        if out is None and keep:
+            raise InputError("gradients: keep= needs the arrays out= to keep")
+        if out is None and adam is not None:
+            raise InputError("gradients: adam= needs the arrays out= for the gradients")
         n = X.shape[0] if n is None else n
         return self._backprop(X, Y, l2, n, False, out, float(scale), float(keep), adam)[1]
 
