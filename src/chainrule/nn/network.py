@@ -131,6 +131,8 @@ class Network(FusedBackprop):
         self.weights, self.biases = self.params[0::2], self.params[1::2]
         self._scratch = {}  # batch size -> (activation buffers, delta buffers) for gradients()
         self._last_output = None  # a^L of the last gradients() call (a view of its scratch)
+        self._rowsums = {}   # batch size -> softmax's row sums, for the C step
+        self._step_codes = False   # the C step's codes for this network (None: not taken)
 
     @property
     def cost(self):

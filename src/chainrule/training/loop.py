@@ -148,10 +148,15 @@ def batch_step(model, optimizer, l2, n):
     The playground steps its sessions with it too, so they train bit for bit as :func:`train`.
 
     A :class:`~chainrule.nn.Network` with SGD (or momentum) fuses the step into BP4's
-    matrix product (``gradients(keep=)`` and ``SGD.step_with``); a model whose gradients
-    take ``out=`` reuses one set of gradient arrays; any other model allocates them.
+    matrix product (``gradients(keep=)`` and ``SGD.step_with``), with Adam it updates each
+    parameter right after its gradient (``gradients(adam=)``, ``Adam.step_fused``); a model
+    whose gradients take ``out=`` reuses one set of gradient arrays; any other model allocates
+    them.
     """
     params, gradients = model.params, model.gradients
+    step_fused = getattr(optimizer, "step_fused", None)
+    if step_fused is not None and _accepts(gradients, "adam"):
+        return lambda X, Y: step_fused(params, functools.partial(gradients, X, Y, l2, n))
     step_with = getattr(optimizer, "step_with", None)
     if step_with is not None and _accepts(gradients, "keep"):
         return lambda X, Y: step_with(params, functools.partial(gradients, X, Y, l2, n))

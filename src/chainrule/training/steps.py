@@ -341,21 +341,25 @@ class Adam(Optimizer):
         self.beta2 = _number(beta2, "beta2", low=0.0, high=1.0, low_open=False, high_open=True)
         self.eps = _number(eps, "eps")
         self.t = 0
+        self._grads = None   # step_fused's gradient arrays
 
     def _hyperparams(self):
         return {"lr": self.base_lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+    def _next_step(self):
+        """t ← t + 1 and this step's (step size, ε): η/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε),
+        both sides multiplied by √(1 − β2^t)."""
+        self.t += 1
+        root_bc2 = math.sqrt(1 - self.beta2 ** self.t)
+        return self.lr * root_bc2 / (1 - self.beta1 ** self.t), self.eps * root_bc2
 
     def step(self, params, grads):
         """Update ``params`` in place from ``grads``."""
         if self._buffers is None:
             self._make_buffers(params, 2)
         grads = _c_ordered(grads)
-        self.t += 1
+        step_size, eps = self._next_step()
         b1, b2 = self.beta1, self.beta2
-        # η/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε), both sides multiplied by √(1 − β2^t)
-        root_bc2 = math.sqrt(1 - b2 ** self.t)
-        step_size = self.lr * root_bc2 / (1 - b1 ** self.t)
-        eps = self.eps * root_bc2
         for p, g, m, v, s in self._flat.groups(params, grads, *self._buffers, self._scratch):
             kernels.adam(p, g, m, v, s, b1, b2, eps, step_size)
 
@@ -366,6 +370,33 @@ class Adam(Optimizer):
                 raise InputError(f"optimizer state v[{i}]: negative values (v averages "
                                  f"(∂C/∂w)², so it is >= 0)")
         super().load_state_dict(state, params)
+
+    def step_fused(self, params, gradients):
+        """The same step, each parameter updated as soon as its gradient is computed.
+
+        ``gradients(out=, adam=)`` must write ∂C/∂θ_i into ``out`` and run
+        :func:`chainrule._fast.kernels.adam` on each parameter with it (as
+        :meth:`chainrule.nn.Network.gradients` does, inside its C step, while the gradient is
+        still in the CPU's cache). Element by element the arithmetic of :meth:`step`.
+
+        >>> import numpy as np
+        >>> w, opt = np.array([1.0, -1.0]), Adam(lr=0.1)
+        >>> def gradients(out, adam):                  # ∇C = (5, −2), as in the example above
+        ...     out[0][...] = [5.0, -2.0]
+        ...     m, v, scratch, b1, b2, eps, size = adam
+        ...     kernels.adam(w, out[0], m[0], v[0], scratch[0], b1, b2, eps, size)
+        >>> opt.step_fused([w], gradients); w
+        array([ 0.9, -0.9])
+        """
+        if self._buffers is None:
+            self._make_buffers(params, 2)
+        grads = self._grads
+        if grads is None or len(grads) != len(params) or any(
+                g.shape != p.shape or g.dtype != p.dtype for g, p in zip(grads, params)):
+            grads = self._grads = flat_zeros_like(params)
+        step_size, eps = self._next_step()
+        gradients(out=grads, adam=(*self._buffers, self._scratch, self.beta1, self.beta2, eps,
+                                   step_size))
 
 
 def gradient_buffers(params):
