@@ -1,28 +1,42 @@
-"""Per-op overhead of the engine, side by side with PyTorch eager, in the same run.
+"""The engine's path (a user's own model, ``cr.grad``) side by side with PyTorch eager and JAX jit.
 
-Workloads (each timed forward + backward, runs alternating between the two systems, medians):
+Workloads (runs alternating between the systems, medians):
 
 - ``chain``: 2,000 mixed elementwise ops on (10,) float64 arrays (mul, add, tanh, sub,
-  sigmoid, div, exp, ...), then ``.sum().backward()``: pure per-op overhead.
+  sigmoid, div, exp, ...), then ``.sum().backward()``: pure per-op overhead (PyTorch).
 - ``mlp``: the "generic N2" step: a [784, 100, 10] relu + log_softmax MLP, the mean
-  negative log-likelihood of a batch of 128 in float32, gradients of all four parameters.
+  negative log-likelihood of a batch of 128 in float32, gradients of all four parameters
+  (PyTorch eager; JAX: ``jax.jit(jax.grad(cost))``, compiled before the timed runs).
+- ``train``: that model trained as the benchmark's N2g workload trains it (the first 10,000
+  MNIST test digits when ``shared/data/mnist`` is there, 3 epochs, batch 128, Adam 1e-3, the
+  same initial weights and batches): chainrule's ``cr.grad`` + ``cr.optim.Adam`` against a
+  JAX train step as its users write it, ``jax.jit`` of ``value_and_grad`` and the same Adam
+  arithmetic (batch gathered on the device; compile time reported apart, not timed).
 
-Run: ``python benchmarks/bench_engine.py [--repeats 15] [--threads 2]``. Prints
-microseconds per op (chain) or milliseconds per step (mlp) and the ratio chainrule / PyTorch
-(goal <= 1.0). The mlp step is BLAS-bound and multi-threaded: on a busy machine (see the load
-average printed first) a 2-thread barrier can wait for a free core, so read it with care.
+Run: ``python benchmarks/bench_engine.py [--repeats 15] [--threads 2] [--only train]``. Prints
+microseconds per op (chain), milliseconds per step (mlp) or seconds per run (train) and the
+ratios chainrule / peer (goals: <= 1.0 against PyTorch, <= 1.5 against JAX jit). Peers that
+are not installed are skipped. The products are BLAS-bound and multi-threaded: on a busy
+machine (see the load average printed first) a 2-thread barrier can wait for a free core,
+so read the numbers with care.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 import chainrule as cr
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness
 
 N_OPS = 2000
 
@@ -71,13 +85,124 @@ def mlp_torch(torch, params, X, Y):
     return [p.grad.numpy() for p in (W1, b1, W2, b2)]
 
 
+def mlp_jax(params):
+    """``jax.jit(jax.grad(cost))`` of the same model, compiled (and warmed up) here."""
+    import jax
+    import jax.numpy as jnp
+
+    def cost(W1, b1, W2, b2, X, Y):
+        a = jax.nn.relu(X @ W1.T + b1)
+        z = a @ W2.T + b2
+        return -jnp.sum(Y * jax.nn.log_softmax(z, axis=1)) / X.shape[0]
+
+    step = jax.jit(jax.grad(cost, argnums=(0, 1, 2, 3)))
+    device = [jnp.asarray(p) for p in params]
+
+    def run(X, Y):
+        return [np.asarray(g) for g in jax.block_until_ready(step(*device, X, Y))]
+
+    return run
+
+
+def train_jax(workload, params, X, y, seed):
+    """A jitted JAX train step (``value_and_grad`` + Adam as ``cr.optim.Adam`` computes it,
+    parameters and state donated), one call per mini-batch; returns (run, predict, final
+    parameters, compile seconds)."""
+    import jax
+    import jax.numpy as jnp
+
+    lr, beta1, beta2, eps = workload.lr, 0.9, 0.999, 1e-8
+
+    def cost(ps, x, target):
+        a = jax.nn.relu(x @ ps[0].T + ps[1])
+        z = a @ ps[2].T + ps[3]
+        return -jnp.sum(target * jax.nn.log_softmax(z, axis=1)) / x.shape[0]
+
+    def step(ps, m, v, t, Xd, Yd, idx):
+        _, grads = jax.value_and_grad(cost)(ps, Xd[idx], Yd[idx])
+        t = t + 1
+        root = jnp.sqrt(1 - beta2 ** t)
+        size, eps_t = lr * root / (1 - beta1 ** t), eps * root
+        m = [beta1 * mi + (1 - beta1) * g for mi, g in zip(m, grads)]
+        v = [beta2 * vi + (1 - beta2) * g * g for vi, g in zip(v, grads)]
+        ps = [p - mi / (jnp.sqrt(vi) + eps_t) * size for p, mi, vi in zip(ps, m, v)]
+        return ps, m, v, t
+
+    Xd = jnp.asarray(X)
+    Yd = jnp.asarray(harness.one_hot(y, workload.sizes[-1], X.dtype))
+    order = [np.asarray(idx) for idx in harness.batches(len(X), workload.batch_size,
+                                                        workload.epochs, seed)]
+
+    def fresh():
+        ps = [jnp.array(p) for p in params]
+        return (ps, [jnp.zeros_like(p) for p in ps], [jnp.zeros_like(p) for p in ps],
+                jnp.zeros((), jnp.float32))
+
+    start = time.perf_counter()
+    jitted = jax.jit(step, donate_argnums=(0, 1, 2, 3))
+    compiled = {n: jitted.lower(*fresh(), Xd, Yd, np.zeros(n, np.int64)).compile()
+                for n in {len(idx) for idx in order}}
+    compile_s = time.perf_counter() - start
+    for n, fn in compiled.items():     # warm up on copies
+        jax.block_until_ready(fn(*fresh(), Xd, Yd, np.zeros(n, np.int64)))
+    state = {"s": fresh()}
+
+    def run():
+        s = fresh()
+        for idx in order:
+            s = compiled[len(idx)](*s, Xd, Yd, idx)
+        state["s"] = jax.block_until_ready(s)
+
+    def final_params():
+        return [np.asarray(p) for p in state["s"][0]]
+
+    def predict(Xp):
+        W1, b1, W2, b2 = final_params()
+        return (np.maximum(Xp @ W1.T + b1, 0) @ W2.T + b2).argmax(axis=1)
+
+    return run, predict, final_params, compile_s
+
+
+def compare_train(repeats, peers):
+    """The N2g workload: chainrule's engine path and JAX's jitted step, alternating runs."""
+    workload = harness.WORKLOADS["N2g"]
+    X, y, source = harness.load_data(10000)
+    params = harness.initial_params(workload, 0)
+    print(f"train: {workload.describe()}; {len(X)} digits, {source}; medians of {repeats} runs")
+    systems = {}
+    if "jax" in peers:
+        jax_run, jax_predict, _, compile_s = train_jax(workload, params, X, y, 0)
+        systems["jax-jit"] = lambda: (jax_run, jax_predict)
+        print(f"train    jax-jit compile (not timed) {compile_s:.2f} s")
+
+    def ours():
+        trainer = harness.chainrule_generic(workload, params, X, y, 0)
+        return trainer.run, trainer.predict
+
+    systems = {"chainrule": ours, **systems}
+    times = {name: [] for name in systems}
+    accuracy = {}
+    for _ in range(repeats):
+        for name, make in systems.items():
+            run, predict = make()
+            harness.settle(0.1, max_wait=2.0)
+            seconds, _ = timed(run)
+            times[name].append(seconds)
+            accuracy[name] = float(np.mean(predict(X) == y))
+    medians = {name: statistics.median(t) for name, t in times.items()}
+    for name, median in medians.items():
+        ratio = "" if name == "chainrule" else f"   ratio {medians['chainrule'] / median:5.2f}"
+        print(f"train    {name:<9} {median:8.3f} s   accuracy {accuracy[name]:.4f}{ratio}")
+    return medians
+
+
 def timed(fn):
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
 
 
-def compare(name, ours, theirs, repeats, unit, per):
+def compare(name, ours, theirs, repeats, unit, per, peer="pytorch"):
     """Alternate the two systems ``repeats`` times; check they agree; return the medians."""
     ours(), theirs()  # warm up (and check agreement below)
     times_ours, times_theirs = [], []
@@ -90,7 +215,7 @@ def compare(name, ours, theirs, repeats, unit, per):
         np.testing.assert_allclose(x, y, rtol=1e-3, atol=1e-5)
     m_ours, m_theirs = statistics.median(times_ours), statistics.median(times_theirs)
     scale = {"us": 1e6, "ms": 1e3}[unit]
-    print(f"{name:<8} chainrule {m_ours / per * scale:8.2f} {unit}   pytorch "
+    print(f"{name:<8} chainrule {m_ours / per * scale:8.2f} {unit}   {peer} "
           f"{m_theirs / per * scale:8.2f} {unit}   ratio {m_ours / m_theirs:5.2f}")
     return m_ours / m_theirs
 
@@ -109,20 +234,33 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2, help="for PyTorch and NumPy's BLAS")
+    parser.add_argument("--only", choices=["chain", "mlp", "train"], action="append",
+                        help="run only these workloads (repeatable; default: all three)")
     args = parser.parse_args(argv)
+    only = set(args.only or ["chain", "mlp", "train"])
+    peers = {name for name in ("torch", "jax") if importlib.util.find_spec(name)}
+    import scipy.linalg.blas  # noqa: F401  (chainrule's BLAS, loaded so that it is limited too)
+
+    blas = _limit_numpy_threads(args.threads)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"numpy {np.__version__} ({blas}), peers: {', '.join(sorted(peers)) or 'none'}, "
+          f"{os.cpu_count()} cores, load average {load}")
+    if "train" in only:
+        compare_train(max(1, args.repeats // 3), peers)
+    if "torch" not in peers or not only & {"chain", "mlp"}:
+        return
     import torch
 
     torch.set_num_threads(args.threads)
-    blas = _limit_numpy_threads(args.threads)
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"numpy {np.__version__} ({blas}), torch {torch.__version__} ({args.threads} threads), "
-          f"{os.cpu_count()} cores, load average {load}")
     rng = np.random.default_rng(0)
     x0, w, b = rng.normal(size=10), rng.normal(size=10), rng.normal(size=10)
-    print(f"per op (chain of {N_OPS} ops on (10,) arrays, forward + backward), "
-          f"medians of {args.repeats} alternating runs")
-    compare("chain", lambda: chain_chainrule(x0, w, b), lambda: chain_torch(torch, x0, w, b),
-            args.repeats, "us", N_OPS)
+    if "chain" in only:
+        print(f"per op (chain of {N_OPS} ops on (10,) arrays, forward + backward), "
+              f"medians of {args.repeats} alternating runs")
+        compare("chain", lambda: chain_chainrule(x0, w, b), lambda: chain_torch(torch, x0, w, b),
+                args.repeats, "us", N_OPS)
+    if "mlp" not in only:
+        return
 
     sizes = (784, 100, 10)
     params = []
@@ -136,6 +274,10 @@ def main(argv=None):
     print("per step ([784,100,10] relu + log_softmax MLP, batch 128, float32, all gradients)")
     compare("mlp", lambda: mlp_chainrule(params, X, Y), lambda: mlp_torch(torch, params, X, Y),
             args.repeats, "ms", 1)
+    if "jax" in peers:
+        jax_step = mlp_jax(params)
+        compare("mlp", lambda: mlp_chainrule(params, X, Y), lambda: jax_step(X, Y),
+                args.repeats, "ms", 1, peer="jax-jit")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ ROOMS = {
     "data": "data\ndigits, MNIST, CSV", "numpy": "numpy\nNumPy, differentiable",
     "engine": "engine", "_fast": "_fast\nBLAS, C kernels",
     "errors": "errors", "fsutil": "fsutil\natomic writes",
+    "reading": "reading\nbounded reads, JSON",
 }
 ENGINE = ["tensor", "graph", "ops_shape", "ops", "ops_math", "ops_reduce", "ops_index", "linalg",
           "custom", "methods", "api", "gradcheck"]

@@ -2,6 +2,11 @@
 
 import sys
 
-from chainrule.cli.main import main
+try:
+    from chainrule.cli.main import main
 
-sys.exit(main())
+    code = main()
+except KeyboardInterrupt:   # Ctrl-C while Python starts, before main's own handler is in place
+    print("chainrule: interrupted by SIGINT", file=sys.stderr)
+    code = 130
+sys.exit(code)

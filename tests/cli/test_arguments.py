@@ -63,6 +63,16 @@ def test_a_mistyped_command_names_the_closest_one(cli):
 
     line = assert_one_line_error(cli("trian"), 2, "'trian'", "did you mean train?")
     assert "evaluate" not in line     # the closest command, not the whole list
+    assert line.startswith("chainrule: error: unknown command")   # the program named once
+
+
+def test_an_error_names_the_program_once_and_the_command_when_there_is_one(cli):
+    from tests.cli.conftest import assert_one_line_error
+
+    top = assert_one_line_error(cli("--nope"), 2, "--nope")
+    assert top.startswith("chainrule: error: unrecognized arguments: --nope")
+    command = assert_one_line_error(cli("train", "--lr", "x"), 2, "--lr")
+    assert command.startswith("chainrule: error: chainrule train: argument --lr")
 
 
 def test_a_mistyped_flag_names_the_closest_flag_of_its_command(cli):

@@ -94,14 +94,37 @@ def test_predict_rows_match_the_library(cli):
         result = json.loads(done.stdout)
         assert result["predictions"] == expected
         assert np.allclose(np.sum(result["probabilities"], axis=1), 1, atol=1e-5)
+        assert result["output"] == "softmax"
+        assert np.allclose(result["outputs"], result["probabilities"])
     text = cli("predict", "m.npz", "rows.csv").stdout.splitlines()
     assert [int(line.split()[3]) for line in text] == expected
+
+
+def test_predict_names_independent_sigmoid_outputs_for_what_they_are(cli):
+    assert cli("train", "--epochs", "2", "--cost", "cross-entropy", "--save", "m.npz",
+               "--quiet").returncode == 0
+    X, _ = cr.data.load_digits(split="test")
+    np.save(cli.path / "rows.npy", X[:9])
+    net = cr.nn.load(cli.path / "m.npz")
+    assert net.output == "sigmoid" and net.sizes[-1] == 10
+    result = cli.json("predict", "m.npz", "rows.npy")
+    assert "probabilities" not in result and result["output"] == "sigmoid"
+    outputs = np.array(result["outputs"])
+    np.testing.assert_allclose(outputs, net.forward(X[:9]), rtol=1e-6)
+    assert ((outputs >= 0) & (outputs <= 1)).all()
+    assert result["predictions"] == net.predict(X[:9]).tolist()
+    text = cli("predict", "m.npz", "rows.npy").stdout.splitlines()
+    assert len(text) == 9
+    for line, label, row in zip(text, result["predictions"], outputs):
+        assert line.startswith("row ") and f"class {label} (output {row[label]:.3f}" in line
+        assert "not probabilities" in line and "p =" not in line
 
 
 def test_predict_refuses_rows_of_the_wrong_width(cli):
     assert cli("train", "--epochs", "1", "--save", "m.npz", "--quiet").returncode == 0
     np.savetxt(cli.path / "rows.csv", np.zeros((2, 5)), delimiter=",")
-    assert_one_line_error(cli("predict", "m.npz", "rows.csv"), 2, "64")
+    assert_one_line_error(cli("predict", "m.npz", "rows.csv"), 2, "rows.csv", "m.npz",
+                          "5 values", "64 inputs")
 
 
 def test_gradcheck_passes_for_the_ex4_network_and_a_saved_model(cli):
@@ -191,3 +214,27 @@ def test_evaluate_every_row_of_a_csv_with_split_all(cli):
     assert every["data"] == "d.csv"
     assert np.sum(every["confusion"]) == len(y) == 1797
     assert np.sum(held_out["confusion"]) == 359  # the stratified 20% held out
+
+
+def _labelled_csv(path, n_classes, rows=60):
+    rng = np.random.default_rng(n_classes)
+    y = np.arange(rows) % n_classes                  # every class in every split
+    np.savetxt(path, np.column_stack([rng.normal(size=(rows, 2)), y]), delimiter=",",
+               fmt="%.6g")
+
+
+def test_evaluate_on_more_classes_than_the_model_has_outputs(cli):
+    for k in (3, 5):
+        _labelled_csv(cli.path / f"k{k}.csv", k)
+    assert cli("train", "--data", "k3.csv", "--hidden", "4", "--epochs", "1", "--save",
+               "m.npz", "--quiet").returncode == 0
+    assert cr.nn.load(cli.path / "m.npz").sizes[-1] == 3
+    for split in ("test", "all"):
+        line = assert_one_line_error(cli("evaluate", "m.npz", "--data", "k5.csv", "--split",
+                                         split), 2, "m.npz", "3 outputs", "k5.csv")
+        assert "classes 0..2" in line and "at least 5 classes" in line, line
+        assert "internal error" not in line
+    cr.nn.save(cr.nn.Network([2, 3, 1], seed=0), cli.path / "one.npz")   # one sigmoid unit
+    assert_one_line_error(cli("evaluate", "one.npz", "--data", "k3.csv"), 2, "one.npz",
+                          "1 output", "classes 0..1", "at least 3 classes")
+    assert cli("evaluate", "m.npz", "--data", "k3.csv").returncode == 0   # as many: fine

@@ -144,6 +144,47 @@ def test_hostile_pickle_inside_a_model_runs_nothing(cli, model):
         assert not marker.exists()
 
 
+@pytest.fixture
+def adam_checkpoint(cli):
+    """A real checkpoint of `chainrule train` with Adam's moments and early stopping's weights."""
+    done = cli("train", "--epochs", "2", "--optimizer", "adam", "--patience", "5", "--save",
+               "run.npz", "--quiet")
+    assert done.returncode == 0, done.stderr
+    return cli.path / "run.npz"
+
+
+def rewrite_array(path, name, change):
+    """Rewrite the .npz at ``path`` with ``change(array)`` applied to its member ``name``."""
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k].copy() for k in f.files}
+    change(arrays[name])
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize(("name", "bad"), [
+    ("optimizer.m.0", np.nan), ("optimizer.v.3", np.inf), ("early_stopping.best_params", np.nan),
+    ("training.params", -np.inf), ("W2", np.nan)])
+def test_a_checkpoint_with_a_non_finite_array_is_bad_input(cli, adam_checkpoint, name, bad):
+    def poison(a):
+        a.flat[a.size // 2] = bad
+
+    rewrite_array(adam_checkpoint, name, poison)
+    before = adam_checkpoint.read_bytes()
+    done = cli("train", "--resume", "run.npz", "--epochs", "4", "--quiet")
+    line = assert_one_line_error(done, 2, "run.npz", name, "NaN or infinite")
+    assert "learning rate" not in line and "diverged" not in line
+    assert adam_checkpoint.read_bytes() == before      # nothing trained, nothing overwritten
+    assert_one_line_error(cli("evaluate", "run.npz"), 2, "run.npz", name)
+    np.savetxt(cli.path / "x.csv", np.zeros((1, 64)), delimiter=",")
+    assert_one_line_error(cli("predict", "run.npz", "x.csv"), 2, "run.npz", name)
+
+
+def test_a_checkpoint_with_negative_adam_second_moments_is_bad_input(cli, adam_checkpoint):
+    rewrite_array(adam_checkpoint, "optimizer.v.0", lambda v: np.negative(v, out=v))
+    done = cli("train", "--resume", "run.npz", "--epochs", "4", "--quiet")
+    assert_one_line_error(done, 2, "run.npz", "v[0]", "negative")
+
+
 def test_a_diverging_run_exits_1_and_keeps_the_good_model(cli, model):
     before = model.read_bytes()
     done = cli("train", "--activation", "relu", "--output", "identity", "--cost", "quadratic",
@@ -204,3 +245,40 @@ def test_same_flags_same_weights(cli):
         assert cli("train", "--epochs", "2", "--save", f"{name}.npz", "--quiet").returncode == 0
     a, b = weights_of(cli.path / "a.npz"), weights_of(cli.path / "b.npz")
     assert all(np.array_equal(a[k], b[k]) for k in a)
+
+
+def test_numbers_and_nesting_beyond_bounds_in_files_are_bad_input(cli, model):
+    huge = "9" * 400
+    with np.load(model, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    text = bytes(arrays["__meta__"]).decode().replace('"version": 1', f'"version": {huge}')
+    arrays["__meta__"] = np.frombuffer(text.encode(), dtype=np.uint8)
+    np.savez(cli.path / "huge.npz", **arrays)
+    line = assert_one_line_error(cli("evaluate", "huge.npz"), 2, "huge.npz", "400 digits")
+    assert len(line) < 200
+    (cli.path / "net.json").write_text(
+        '{"layers": [1, 1], "weights": [[[' + huge + ']]], "biases": [[0]]}')
+    assert_one_line_error(cli("explain", "--net", "net.json", "--input", "1", "--target", "1"),
+                          2, "net.json", "400 digits")
+    (cli.path / "deep.json").write_text('{"layers": [1, 1], "weights": ' + "[" * 500 + "]" * 500
+                                        + ', "biases": [[0]]}')
+    assert_one_line_error(cli("explain", "--net", "deep.json", "--input", "1", "--target", "1"),
+                          2, "deep.json", "nested too deeply")
+
+
+def test_a_huge_value_is_quoted_short_in_the_error_line(cli):
+    """A 3 MB cell, a 20 000-character flag, a long unknown command: one short line each."""
+    (cli.path / "big.csv").write_text("1,2,0\n3," + "x" * 3_000_000 + ",1\n")
+    line = assert_one_line_error(cli("train", "--data", "big.csv", "--epochs", "1"), 2,
+                                 "big.csv:2:2", "(3000000 characters)")
+    assert len(line) < 200
+    line = assert_one_line_error(cli("train", "--epochs", "9x" * 10_000), 2, "--epochs",
+                                 "(20000 characters)")
+    assert len(line) < 250
+    line = assert_one_line_error(cli("trian" + "n" * 5_000), 2, "unknown command")
+    assert len(line) < 250
+    (cli.path / "net.json").write_text('{"layers": [1, 1], "weights": [[["' + "w" * 100_000
+                                       + '"]]], "biases": [[0]]}')
+    line = assert_one_line_error(cli("explain", "--net", "net.json", "--input", "1",
+                                     "--target", "1"), 2, "net.json", "(100000 characters)")
+    assert len(line) < 200

@@ -24,7 +24,9 @@ class LoopbackServer:
     """A tiny HTTP server on 127.0.0.1: ``routes[path] = (status, body, behaviour)``.
 
     behaviour "ok" sends the body; "cut" announces the full length, sends half and closes;
-    "stall" sends half and then waits (at most 5 s, released when the server stops).
+    "stall" sends half and then waits (at most 5 s, released when the server stops);
+    "trickle" sends one byte every 50 ms (until the body ends or the server stops);
+    "trickle-headers" sends its status line and headers that way.
     Every request path is appended to ``requests``.
     """
 
@@ -40,9 +42,16 @@ class LoopbackServer:
             def do_GET(self):  # the name http.server dispatches to
                 server.requests.append(self.path)
                 status, body, behaviour = server.routes.get(self.path, (404, b"not found", "ok"))
+                if behaviour == "trickle-headers":
+                    head = f"HTTP/1.0 {status} OK\r\nContent-Length: {len(body)}\r\n\r\n"
+                    self.trickle(head.encode() + body)
+                    return
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if behaviour == "trickle":
+                    self.trickle(body)
+                    return
                 if behaviour in ("cut", "stall"):
                     self.wfile.write(body[: len(body) // 2])
                     self.wfile.flush()
@@ -51,6 +60,14 @@ class LoopbackServer:
                     self.close_connection = True
                     return
                 self.wfile.write(body)
+
+            def trickle(self, data):
+                for i in range(len(data)):
+                    if server.release.wait(0.05):
+                        break
+                    self.wfile.write(data[i:i + 1])
+                    self.wfile.flush()
+                self.close_connection = True
 
             def log_message(self, *args):
                 pass

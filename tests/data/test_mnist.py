@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 import socket
 
 import numpy as np
@@ -129,6 +130,42 @@ def test_stalled_server_times_out_and_the_next_mirror_is_tried(server, fixture_t
     with pytest.raises(RunFailed, match="/slow/t10k-images-idx3-ubyte.gz: timed out"):
         load_mnist(tmp_path / "new", split="test", mirrors=[stalled], timeout=0.5)
     assert not (tmp_path / "new").exists()
+
+
+def test_a_trickling_mirror_meets_the_deadline_and_the_next_mirror_is_tried(server,
+                                                                          fixture_table,
+                                                                          tmp_path):
+    """One byte per 50 ms never trips the per-read timeout; the overall deadline stops it."""
+    trickle, good = serve(server, "/trickle", behaviour="trickle"), serve(server, "/good")
+    size = len(GZ["images"])
+    with pytest.raises(RunFailed) as info:
+        load_mnist(tmp_path, split="test", mirrors=[trickle], timeout=5, deadline=0.3)
+    message = str(info.value)
+    arrived = re.search(r"/trickle/t10k-images-idx3-ubyte.gz: gave up after the 0.3 s download "
+                        rf"deadline with (\d+) of {size} bytes arrived", message)
+    assert arrived, message
+    assert 1 <= int(arrived.group(1)) < size
+    assert files_in(tmp_path) == []
+    X, _ = load_mnist(tmp_path, split="test", mirrors=[trickle, good], timeout=5, deadline=0.3)
+    assert X.shape == (6, 784)
+    images = [r for r in server.requests if r.endswith("images-idx3-ubyte.gz")]
+    assert images[-2:] == ["/trickle/t10k-images-idx3-ubyte.gz",
+                           "/good/t10k-images-idx3-ubyte.gz"]
+
+
+def test_a_mirror_trickling_its_headers_meets_the_deadline_too(server, fixture_table, tmp_path):
+    trickle = serve(server, "/slow-start", behaviour="trickle-headers")
+    with pytest.raises(RunFailed, match=r"/slow-start/t10k-images-idx3-ubyte.gz: gave up after "
+                                        r"the 0.3 s download deadline with 0 bytes arrived"):
+        load_mnist(tmp_path, split="test", mirrors=[trickle], timeout=5, deadline=0.3)
+    assert files_in(tmp_path) == []
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), "30", True])
+def test_nonsense_timeouts_and_deadlines_are_input_errors(tmp_path, bad):
+    for option in ("timeout", "deadline"):
+        with pytest.raises(InputError, match=f"{option}: expected a finite number of seconds"):
+            load_mnist(tmp_path, split="test", mirrors=["http://127.0.0.1:9/"], **{option: bad})
 
 
 def test_offline_error_lists_what_was_tried_and_where_to_put_files(monkeypatch, tmp_path):

@@ -47,7 +47,9 @@ def test_csv_options(tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ("1,2,0\n3,abc,1\n", r"d.csv:2:2: not a number: 'abc'$"),
-    ("0,1,label\n3,4,1\n", r"d.csv:1:3: not a number: 'label' \(a header line\? pass header"),
+    ("0,1,label\n3,4,1\n", r"d.csv:1:3: not a number: 'label' \(a header line\? it is read as "
+                           r"one when none of its cells is a number; in Python, "
+                           r"load_csv\(\.\.\., header=True\)\)"),
     ("x,y,label\n3,z,1\n", r"d.csv:2:2: not a number: 'z'$"),
     ("a,b,c\n1,2,0\n\n# note\n3,4\n", r"d.csv:5: 2 columns, but line 2 has 3 \(ragged rows\)"),
     ("1,2,0\n1,2,0,7\n", r"d.csv:2: 4 columns, but line 1 has 3"),

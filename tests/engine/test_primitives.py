@@ -193,3 +193,26 @@ def test_softmax_and_log_softmax_are_stable_for_huge_inputs():
     g = cr.grad(lambda x: cr.log_softmax(x)[1])(x)
     assert np.all(np.isfinite(g)) and np.allclose(g, [-1, 1, 0])
     assert cr.sigmoid(-1000.0) == 0.0 and np.isfinite(cr.grad(cr.sigmoid)(-1000.0))
+
+
+@settings(max_examples=30, deadline=None)
+@given(m=st.integers(1, 6), n=st.integers(2, 6), k=st.integers(2, 6), seed=st.integers(0, 99))
+def test_the_gradient_of_a_layer_x_at_W_T_is_C_ordered_like_W_and_right(m, n, k, seed):
+    """x @ W^T (the usual layer): dW = g^T x computed in W's own layout, so an optimiser's
+    update runs on it without a copy; the values are the finite differences'."""
+    rng = np.random.default_rng(seed)
+    x, W, V = rng.normal(size=(m, k)), rng.normal(size=(n, k)), rng.normal(size=(m, n))
+
+    def f(W):
+        return cr.sum(cr.tanh(cr.matmul(x, cr.transpose(W))) * V)
+
+    g = cr.grad(f)(W)
+    assert g.flags.c_contiguous
+    h, numeric = 1e-6, np.empty_like(W)
+    for i in np.ndindex(W.shape):
+        step = np.zeros_like(W)
+        step[i] = h
+        numeric[i] = (float(f(W + step)) - float(f(W - step))) / (2 * h)
+    np.testing.assert_allclose(g, numeric, rtol=1e-6, atol=1e-8)
+    second = cr.jacfwd(cr.grad(f))(W)          # and it differentiates again
+    assert second.shape == W.shape * 2

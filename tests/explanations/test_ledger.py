@@ -173,7 +173,7 @@ def test_bad_net_files_are_named_precisely(tmp_path, content, message):
 
 
 def test_unreadable_net_file(tmp_path):
-    with pytest.raises(InputError, match="cannot read"):
+    with pytest.raises(InputError, match="absent.json: no such file"):
         load_net_json(tmp_path / "absent.json")
     (tmp_path / "bin.json").write_bytes(b"\xff\xfe\x00")
     with pytest.raises(InputError, match="not a UTF-8"):

@@ -58,6 +58,20 @@ def test_confusion_matrix(tmp_path):
     assert png_size(tmp_path / "c.png") == expected("confusion_matrix")
 
 
+@pytest.mark.parametrize("y_true,y_pred,n_classes,message", [
+    ([0, 1, 4], [0, 1, 1], 3, "n_classes=3 \\(labels 0..2\\) but y_true has label 4"),
+    ([0, 1, 1], [0, 5, 1], 3, "n_classes=3 .* but y_pred has label 5"),
+    ([0, 1], [0, 1], 0, "n_classes: expected an integer >= 1, got 0"),
+    ([0, 1], [0, 1], 2.5, "n_classes: expected an integer >= 1, got 2.5"),
+])
+def test_confusion_matrix_refuses_labels_beyond_n_classes(tmp_path, y_true, y_pred, n_classes,
+                                                          message):
+    with pytest.raises(InputError, match=message):
+        plots.confusion_matrix(np.array(y_true), np.array(y_pred), tmp_path / "c.png",
+                               n_classes=n_classes)
+    assert not (tmp_path / "c.png").exists()
+
+
 def test_weight_images_and_misclassified(tmp_path):
     rng = np.random.default_rng(0)
     plots.weight_images(rng.normal(size=(25, 64)), tmp_path / "w.png")
@@ -135,6 +149,14 @@ def test_learning_curves_show_percent_on_whole_epochs():
         assert all(float(t).is_integer() for t in ticks)        # no epoch 1.5
         assert ax.get_xlabel() == "epoch"
     assert plots.learning_curves(HISTORY, xlabel="iteration").axes[0].get_xlabel() == "iteration"
+
+
+def test_learning_curves_say_which_cost_is_which():
+    """A History's train_cost is the objective (C_0 + λ's term), its val_cost the data cost."""
+    cost = plots.learning_curves(HISTORY).axes[0]
+    by_label = {line.get_label(): line.get_ydata().tolist() for line in cost.lines}
+    assert by_label == {"train objective (C₀ + λ term)": HISTORY["train_cost"],
+                        "val cost C₀": HISTORY["val_cost"]}
 
 
 def test_the_confusion_matrix_shows_the_few_errors_off_the_diagonal():

@@ -118,3 +118,19 @@ def test_relu_kernel_is_the_mask_multiply_and_numpys_column_sums(shape, dtype, s
     np.testing.assert_array_equal(g, expected)
     assert np.array_equal(np.signbit(g), np.signbit(expected))     # −0 where g < 0 and a = 0
     np.testing.assert_array_equal(sums, np.add.reduce(expected, axis=0))
+
+
+@needs_c
+@settings(max_examples=40, deadline=None)
+@given(rows=st.integers(1, 300), cols=st.sampled_from([1, 2, 5]),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 1000))
+def test_relu_backward_sums_as_numpy_does_a_single_column_too(rows, cols, dtype, seed):
+    """NumPy adds an (m, 1) column pairwise, an (m, n) array row after row: the kernel too."""
+    rng = np.random.default_rng(seed)
+    g, a = rng.normal(size=(2, rows, cols)).astype(dtype)
+    c_sums, numpy_sums = np.empty(cols, dtype), np.empty(cols, dtype)
+    c_g = kernels.relu_backward(g.copy(), a, c_sums)
+    np.multiply(g, a > 0, out=g)
+    np.add.reduce(g, axis=0, out=numpy_sums)
+    np.testing.assert_array_equal(c_g, g)
+    np.testing.assert_array_equal(c_sums, numpy_sums)

@@ -40,8 +40,19 @@ def test_engine_model_of_the_network_has_the_network_gradients(activation, cost,
         np.testing.assert_allclose(g, b, rtol=rtol, atol=rtol * 1e-2)
     assert value == pytest.approx(net.cost(X, y, l2=2.0, n=20), rel=rtol)
     assert model.cost(X, y, l2=2.0, n=20) == pytest.approx(value, rel=rtol)
-    np.testing.assert_allclose(model.predict_proba(X), net.predict_proba(X), rtol=rtol)
+    np.testing.assert_allclose(model.forward(X), net.forward(X), rtol=rtol)
+    if net.output == "softmax":
+        np.testing.assert_allclose(model.predict_proba(X), net.predict_proba(X), rtol=rtol)
+    else:   # three independent sigmoid outputs: no distribution, for either model
+        for m in (model, net):
+            with pytest.raises(InputError, match="independent"):
+                m.predict_proba(X)
     assert np.array_equal(model.predict(X), net.predict(X))
+    assert model.score(X, y) == net.score(X, y) == np.mean(net.predict(X) == y)
+    with pytest.raises(InputError, match="y: row 0 has label 7"):
+        model.score(X, [7] * 6)
+    with pytest.raises(InputError, match="value_and_grad: Y must be encoded targets"):
+        model.value_and_grad(X, y)                       # labels where targets belong
 
 
 def test_engine_model_trains_in_place_and_unrolls():

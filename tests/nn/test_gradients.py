@@ -265,3 +265,9 @@ def test_keep_without_out_is_an_input_error():
     net = Network([2, 2], seed=0, dtype="float64")
     with pytest.raises(cr.errors.InputError, match="keep= needs"):
         net.gradients(np.ones((1, 2)), np.ones((1, 2)), keep=0.9)
+
+
+def test_adam_without_out_is_an_input_error():
+    net = Network([2, 2], seed=0, dtype="float64")
+    with pytest.raises(cr.errors.InputError, match="adam= needs the arrays out="):
+        net.gradients(np.ones((1, 2)), np.ones((1, 2)), adam=([], [], [], 0.9, 0.999, 1e-8, 0.1))

@@ -171,6 +171,87 @@ def test_softmax_rows_sum_to_one_and_sigmoid_does_not_overflow():
     assert s.ravel().tolist() == [0.0, 1.0]
 
 
+def test_predict_proba_is_a_distribution_or_refused():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(20, 3))
+    soft = Network([3, 5, 4], cost="log-likelihood", seed=1, dtype="float64")
+    np.testing.assert_allclose(soft.predict_proba(X).sum(axis=1), 1.0)
+    assert np.array_equal(soft.predict_proba(X), soft.forward(X))
+    one = Network([3, 5, 1], cost="cross-entropy", seed=1, dtype="float64")   # P(class 1) = a
+    a = one.forward(X)[:, 0]
+    p = one.predict_proba(X)
+    assert p.shape == (20, 2)
+    np.testing.assert_allclose(p[:, 1], a)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    assert np.array_equal(p.argmax(axis=1), one.predict(X))
+    several = Network([3, 5, 4], cost="cross-entropy", seed=1, dtype="float64")
+    assert not np.allclose(several.forward(X).sum(axis=1), 1.0)   # independent outputs
+    with pytest.raises(InputError, match="4 sigmoid outputs are independent.*not probabilities"):
+        several.predict_proba(X)
+    with pytest.raises(InputError, match="identity outputs are not probabilities"):
+        Network([3, 4], output="identity").predict_proba(X)
+
+
+def test_score_is_accuracy_and_totals_the_cost_sum_and_rows_right():
+    rng = np.random.default_rng(5)
+    net = Network([3, 6, 4], cost="log-likelihood", seed=2, dtype="float64")
+    X, y = rng.normal(size=(40, 3)), rng.integers(0, 4, 40)
+    accuracy = net.score(X, y)
+    assert accuracy == np.mean(net.predict(X) == y)           # scikit-learn's score
+    assert 0.0 <= accuracy <= 1.0
+    assert net.score(X, net.encode_targets(y)) == accuracy    # targets as well as labels
+    assert net.score(X, net.predict(X)) == 1.0
+    cost_sum, right = net.totals(net.check_inputs(X), net.encode_targets(y))
+    assert right == round(accuracy * 40)
+    assert cost_sum == pytest.approx(net.cost(X, y) * 40, rel=1e-12)
+
+
+@pytest.mark.parametrize("X,y,message", [
+    (np.zeros(3), [0], "X: expected"),                        # one row given as a vector
+    (np.zeros((2, 5)), [0, 1], "X: expected 3 columns"),
+    (np.full((2, 3), np.nan), [0, 1], "nan"),
+    (np.zeros((2, 3)), [0, 4], "y: row 1 has label 4"),
+    (np.zeros((2, 3)), [0, -1], "y: row 1 has label -1"),
+    (np.zeros((2, 3)), [0, 1, 1], "y: 3 rows"),
+    (np.zeros((2, 3)), np.zeros((2, 3)), "y: targets have 3 columns"),
+    (np.zeros((2, 3)), [0.5, 1], "not an integer class label"),
+])
+def test_score_names_the_bad_argument(X, y, message):
+    net = Network([3, 4, 4], seed=0)
+    with pytest.raises(InputError, match=message):
+        net.score(X, y)
+
+
+@pytest.mark.parametrize("method", ["gradients", "value_and_grad", "totals"])
+@pytest.mark.parametrize("X,Y,message", [
+    ([[0.0, 0.0, 0.0]], [[1.0, 0.0]], "X must be checked inputs.*got list"),
+    (np.zeros(3), np.zeros((1, 2)), r"X must be checked inputs.*got shape \(3,\)"),
+    (np.zeros((2, 4)), np.zeros((2, 2)), r"X must be.*\(n, 3\) float64"),
+    (np.zeros((2, 3), dtype=np.float32), np.zeros((2, 2)), "X must be.*got shape .* float32"),
+    (np.zeros((0, 3)), np.zeros((0, 2)), "X must be"),
+    (np.zeros((2, 3)), np.array([0.0, 1.0]), r"Y must be encoded targets, a \(2, 2\)"),
+    (np.zeros((2, 3)), np.zeros((3, 2)), r"Y must be encoded targets.*got shape \(3, 2\)"),
+])
+def test_hot_paths_check_shapes_not_numpy_errors(method, X, Y, message):
+    net = Network([3, 4, 2], seed=0, dtype="float64")
+    with pytest.raises(InputError, match=f"{method}: {message}"):
+        getattr(net, method)(X, Y)
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda net: net.penalty("1", 10), "l2: expected a finite number >= 0, got '1'"),
+    (lambda net: net.penalty(float("nan"), 10), "l2: expected a finite number >= 0, got nan"),
+    (lambda net: net.penalty(10**400, 10), "l2: expected a finite number >= 0, got 1000"),
+    (lambda net: net.penalty(1.0, 0), "n: expected the number of training examples"),
+    (lambda net: net.penalty(1.0, None), "n: the L2 term .* needs n"),
+    (lambda net: net.gradients(np.zeros((2, 3)), np.zeros((2, 2)), l2="x"), "l2: expected"),
+    (lambda net: net.value_and_grad(np.zeros((2, 3)), np.zeros((2, 2)), 1.0, 2.5), "n: expected"),
+])
+def test_l2_and_n_are_checked_on_every_path(call, message):
+    with pytest.raises(InputError, match=message):
+        call(Network([3, 4, 2], seed=0, dtype="float64"))
+
+
 def test_saturated_outputs_give_a_finite_cost():
     net = Network([1, 1], cost="cross-entropy", weights=[[[1.0]]], biases=[[0.0]],
                   dtype="float64")

@@ -87,7 +87,7 @@ def test_history_table_and_curves():
                        lr=0.5, time=0.01)
     root = parse_html(history._repr_html_())
     rows = [[cell.text for cell in tr] for tr in root.iter("tr")]
-    assert rows[0] == ["epoch", "train cost", "train accuracy", "val cost", "val accuracy",
+    assert rows[0] == ["epoch", "train objective", "train accuracy", "val cost", "val accuracy",
                        "lr", "seconds"]
     epochs = [r[0] for r in rows[1:]]
     assert epochs == ["1", "2", "3", "…", "9", "10", "11", "12", "13", "14"]

@@ -103,8 +103,8 @@ def test_ctrl_c_keeps_what_finished_and_a_rerun_does_the_rest(tmp_path, dask_ins
     kept = json.loads(results.read_text())["runs"]
     assert 1 <= len(kept) < 6
     assert err.strip().splitlines()[-1] == (
-        f"chainrule: interrupted: {len(kept)} of 6 runs finished; they are kept in out: the same "
-        "command runs the rest")
+        f"chainrule: interrupted by SIGINT: {len(kept)} of 6 runs finished; they are kept in "
+        "out: the same command runs the rest")
     assert "Traceback" not in err
     assert len(list((tmp_path / "out" / "models").iterdir())) == len(kept)
     again = run_cli(*argv, cwd=tmp_path)

@@ -46,7 +46,7 @@ def test_sharded_gradients_are_the_batch_gradient(m, k, l2):
     for w, g in zip(want, got):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-15)
     cost, right = sharded.batch_stats(Y)
-    plain_cost, plain_right = plain.score(X, Y)
+    plain_cost, plain_right = plain.totals(X, Y)
     assert right == plain_right and cost == pytest.approx(plain_cost, rel=1e-12)
 
 

@@ -189,3 +189,13 @@ def test_the_page_and_its_files_are_served(client):
     options = client.call("GET", "/api/options")
     assert options["bounds"]["neurons"] == 256 and "spiral" in options["datasets"]
 
+
+
+def test_a_model_with_a_nan_weight_is_not_exported_and_the_error_names_model_npz(server, client):
+    sid = client.session(dataset="gauss", layers=[3], seed=1)["id"]
+    server.sessions.get(sid).net.weights[0][0, 0] = float("nan")
+    code, _, body = client.raw("GET", f"/api/sessions/{sid}/model.npz")
+    error = json.loads(body)["error"]
+    assert code == 400
+    assert error == ("model.npz: not written: W1 holds 1 non-finite value (NaN or inf); any "
+                     "file already there is kept")

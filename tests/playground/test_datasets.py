@@ -117,3 +117,27 @@ def test_csv_of_two_columns_is_planar_and_others_are_not():
 def test_bad_csv_names_the_problem(text, named):
     with pytest.raises(InputError, match=named):
         make_dataset("csv", csv=text)
+
+
+def test_a_full_disk_while_keeping_an_upload_says_where_and_leaves_nothing(monkeypatch, tmp_path):
+    """The CSV upload is kept in a temporary file to be read: disk full names the folder and the
+    reason (not "[Errno 28]" and not the temporary file's name) and removes what it began."""
+    import errno
+    import os
+    import tempfile
+
+    from chainrule.errors import RunFailed
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def full(fd, mode):
+        os.close(fd)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fdopen", full)
+    rows = "".join(f"{i},{i},{i % 2}\n" for i in range(8))
+    with pytest.raises(RunFailed) as info:
+        make_dataset("csv", csv=rows)
+    assert str(info.value) == (f"csv: cannot keep the upload for reading in {tmp_path}: "
+                               "no space left on device")
+    assert list(tmp_path.iterdir()) == []

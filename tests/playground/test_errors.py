@@ -62,6 +62,10 @@ def test_bad_configs(client, config, named):
     (b"[1, 2]", "JSON object"),
     (b"\xff\xfe", "malformed JSON"),
     (b"[" * 100_000, "malformed JSON"),
+    (b'{"seed": ' + b"7" * 400 + b"}", "has 400 digits"),
+    (b'{"lr": 1e999}', "out of range"),
+    (b'{"lr": NaN}', "expected a finite number, got NaN"),
+    (b'{"x": ' + b"[" * 200 + b"]" * 200 + b"}", "nested too deeply"),
 ])
 def test_malformed_bodies(client, body, named):
     assert named in _error(client, "POST", "/api/sessions", body, status=400)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import zipfile
 
@@ -66,7 +67,7 @@ def test_save_load_is_exact(tmp_path, dtype):
     for a, b in zip(back.params, net.params):
         assert a.dtype == b.dtype and np.array_equal(a, b)
     X = np.random.default_rng(0).random((4, 5))
-    assert np.array_equal(back.predict_proba(X), net.predict_proba(X))
+    assert np.array_equal(back.forward(X), net.forward(X))
     assert load_checkpoint(tmp_path / "m.npz")[1] is None
 
 
@@ -211,12 +212,55 @@ def test_future_and_foreign_formats_are_refused(tmp_path):
     (lambda m: m["training"]["history"].update(lr=[1.0]), "same length"),
     (lambda m: m["training"].update(metadata=[1]), "metadata"),
     (lambda m: m["training"].pop("seed"), "expected the keys"),
+    (lambda m: m["training"]["history"]["train_accuracy"].__setitem__(1, 1.5),
+     r"train_accuracy\[1\] is 1.5"),
+    (lambda m: m["training"]["history"]["time"].__setitem__(0, -2.0), r"time\[0\]"),
+    (lambda m: m["training"]["history"]["epoch"].__setitem__(1, 7), r"epoch\[1\] is 7"),
+    (lambda m: m["training"]["history"]["val_cost"].__setitem__(0, float("inf")),
+     "val_cost|Infinity"),
+    (lambda m: m["training"]["optimizer_state"].update(lr=float("nan")), "lr|NaN"),
 ])
 def test_inconsistent_metadata_is_refused(tmp_path, change, message):
     _, path = trained(tmp_path)
     rewrite_meta(path, change)
     with pytest.raises(InputError, match=message):
         load_checkpoint(path)
+
+
+@pytest.mark.parametrize("name", ["W1", "b2", "optimizer.m.0", "optimizer.v.3",
+                                  "early_stopping.best_params"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_every_array_of_a_checkpoint_must_be_finite(tmp_path, name, bad):
+    _, path = trained(tmp_path, validation=(np.eye(4), [0, 1, 2, 0]),
+                      early_stopping=cr.training.EarlyStopping("val_cost", patience=5))
+    entries = members(path)
+    array = np.load(io.BytesIO(entries[name + ".npy"])).copy()
+    array.flat[-1] = bad
+    entries[name + ".npy"] = npy_bytes(array)
+    write_members(path, entries)
+    for read in (load, load_checkpoint):       # the model alone reads the training arrays too
+        with pytest.raises(InputError, match=rf"model\.npz: {name} contains NaN or infinite"):
+            read(path)
+
+
+def test_restored_states_must_be_finite():
+    params = [np.zeros((2, 2)), np.zeros(2)]
+    adam = cr.optim.Adam()
+    good = {"lr": 1e-3, "step": 3, "m": [np.zeros((2, 2)), np.zeros(2)],
+            "v": [np.ones((2, 2)), np.ones(2)]}
+    adam.load_state_dict(good, params)
+    with pytest.raises(InputError, match=r"m\[1\]: contains NaN"):
+        adam.load_state_dict({**good, "m": [np.zeros((2, 2)), np.array([0.0, np.nan])]}, params)
+    with pytest.raises(InputError, match=r"v\[0\]: negative"):
+        adam.load_state_dict({**good, "v": [-np.ones((2, 2)), np.ones(2)]}, params)
+    momentum = cr.optim.SGD(momentum=0.9)
+    with pytest.raises(InputError, match=r"velocity\[0\]: contains NaN or infinite"):
+        momentum.load_state_dict({"lr": 1.0, "velocity": [np.full((2, 2), np.inf), np.zeros(2)]},
+                                 params)
+    stop = cr.training.EarlyStopping("val_cost")
+    with pytest.raises(InputError, match="best_params must be a vector of finite floats"):
+        stop.load_state_dict({"best": 0.5, "best_epoch": 1, "wait": 0,
+                              "best_params": np.array([0.0, np.nan])})
 
 
 def test_deeply_nested_metadata_is_refused(tmp_path):
@@ -227,7 +271,7 @@ def test_deeply_nested_metadata_is_refused(tmp_path):
         + b"]" * 100_000 + b"}"
     entries["__meta__.npy"] = npy_bytes(np.frombuffer(text, dtype=np.uint8))
     write_members(path, entries)
-    with pytest.raises(InputError, match="is not JSON"):
+    with pytest.raises(InputError, match=r"m\.npz: __meta__: JSON nested too deeply \(100001"):
         load(path)
 
 
@@ -378,3 +422,89 @@ def test_fuzzed_metadata_is_refused_or_resumes_cleanly(tmp_path_factory, data,
         assert "\n" not in str(error)
     except cr.errors.RunFailed:
         pass                                             # e.g. a learning rate of 1e308
+
+
+HUGE = 10 ** 400
+
+
+@pytest.mark.parametrize("change", [
+    lambda m: m.update(version=HUGE),
+    lambda m: m["config"].update(sizes=[4, HUGE, 3]),
+    lambda m: m["training"]["history"]["time"].__setitem__(0, HUGE),
+    lambda m: m["training"]["optimizer"].update(lr=HUGE),
+    lambda m: m["training"].update(seed=HUGE),
+    lambda m: m["training"]["optimizer"].update(
+        schedule={"name": "step", "every": 1, "factor": HUGE}),
+])
+def test_numbers_beyond_range_in_the_metadata_are_refused_where_read(tmp_path, change):
+    _, path = trained(tmp_path)
+    rewrite_meta(path, change)
+    with pytest.raises(InputError) as caught:
+        load_checkpoint(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: __meta__: the integer 1000"), message
+    assert "has 401 digits" in message and len(message) < len(str(path)) + 200
+
+
+@pytest.mark.parametrize("text", ["1e400", "-1e999", "NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_in_the_metadata_are_refused(tmp_path, text):
+    _, path = trained(tmp_path)
+    rewrite_meta(path, lambda m: m["training"]["history"]["time"].__setitem__(0, "@"))
+    entries = members(path)
+    raw = np.load(io.BytesIO(entries["__meta__.npy"])).tobytes().replace(b'"@"', text.encode())
+    entries["__meta__.npy"] = npy_bytes(np.frombuffer(raw, dtype=np.uint8))
+    write_members(path, entries)
+    with pytest.raises(InputError, match=rf"model\.npz: __meta__: .*{text.lstrip('-')}"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("depth", [65, 900])
+def test_metadata_nested_beyond_the_limit_is_refused(tmp_path, depth):
+    _, path = trained(tmp_path)
+    nested = {}
+    for _ in range(depth):
+        nested = {"x": nested}
+    rewrite_meta(path, lambda m: m["training"].update(metadata=nested))
+    with pytest.raises(InputError, match=r"__meta__: JSON nested too deeply \(\d+ levels; at most"):
+        load_checkpoint(path)
+
+
+def test_a_schedule_whose_rate_is_not_finite_ends_the_run_naming_the_schedule():
+    # a user's own schedule (any callable) that gives η = inf for the third epoch: the run ends
+    # there naming the schedule (not "try a smaller learning rate"), the weights of epoch 2 kept
+    def schedule(epoch, base_lr, history):
+        return math.inf if epoch >= 2 else base_lr
+
+    X, y = cr.data.load_digits(split="train")
+    net = cr.nn.Network([64, 5, 10], seed=0)
+    with pytest.raises(cr.errors.RunFailed, match=r"the learning-rate schedule .* gives η = inf "
+                                                  r"for epoch 3; the epochs before it are kept"):
+        cr.train(net, X[:50], y[:50], epochs=6, batch_size=10,
+                 optimizer=cr.optim.SGD(lr=0.5, schedule=schedule), progress=False)
+    two = cr.nn.Network([64, 5, 10], seed=0)
+    cr.train(two, X[:50], y[:50], epochs=2, batch_size=10, optimizer=cr.optim.SGD(lr=0.5),
+             progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(net.params, two.params))
+
+
+def test_a_schedule_a_checkpoint_cannot_record_is_refused_before_the_first_epoch(tmp_path):
+    X, y = cr.data.load_digits(split="train")
+    net = cr.nn.Network([64, 5, 10], seed=0)
+    before = [p.copy() for p in net.params]
+    optimizer = cr.optim.SGD(lr=0.5, schedule=lambda epoch, base_lr, history: base_lr)
+    with pytest.raises(InputError, match=r"schedule: .* has no config\(\), so a checkpoint "
+                                         r"cannot record it"):
+        cr.train(net, X[:50], y[:50], epochs=2, batch_size=10, optimizer=optimizer,
+                 checkpoint=tmp_path / "run.npz", progress=False)
+    assert all(np.array_equal(a, b) for a, b in zip(net.params, before))   # nothing trained
+    assert not (tmp_path / "run.npz").exists()
+    assert "schedule=custom" in repr(optimizer)
+
+
+def test_a_schedule_that_overflows_gives_infinity_not_an_internal_error():
+    assert cr.optim.StepDecay(every=1, factor=1e300)(3, 1.0, None) == math.inf   # 1e900
+    assert cr.optim.StepDecay(every=1, factor=1e-300)(3, 1.0, None) == 0.0
+    with pytest.raises(InputError, match="factor"):
+        cr.optim.StepDecay(every=1, factor=HUGE)
+    with pytest.raises(InputError, match="lr"):
+        cr.optim.SGD(lr=HUGE)

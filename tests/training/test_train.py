@@ -312,6 +312,41 @@ def test_divergence_stops_and_keeps_the_last_good_file(least_squares, linear_net
     assert np.array_equal(net.to_vector(), snapshots[failed - 1])   # the model is rolled back
 
 
+def test_validation_cost_is_the_data_cost_and_train_cost_the_objective(digits):
+    """With λ > 0: val_cost is C_0 of the final weights on the validation set (as a test cost),
+    train_cost adds λ/(2n) Σ w², n the training set's size (a running mean over the batches:
+    so only the full batch, scored before its one step, is checked against the weights)."""
+    X, y, X_val, y_val = digits[0][:300], digits[1][:300], digits[2], digits[3]
+    net = cr.nn.Network([64, 10, 10], cost="log-likelihood", seed=1, dtype="float64")
+    history = cr.train(net, X, y, epochs=2, batch_size=20, l2=5.0, validation=(X_val, y_val),
+                       progress=False)
+    assert history.val_cost[-1] == pytest.approx(net.cost(X_val, y_val), rel=1e-12)
+    assert history.val_cost[-1] < net.cost(X_val, y_val, l2=5.0, n=len(X))
+    first = net.to_vector()
+    history = cr.train(net, X, y, epochs=1, batch_size=None, l2=5.0, progress=False,
+                       optimizer=cr.optim.SGD(lr=0.1))
+    after = net.to_vector()
+    net.from_vector(first)
+    data_cost = net.cost(X, y)
+    net.from_vector(after)
+    assert history.train_cost[0] == pytest.approx(data_cost + net.penalty(5.0, len(X)),
+                                                  rel=1e-12)
+
+
+def test_a_minimiser_that_fails_before_its_first_iteration_raises(least_squares, tmp_path):
+    """Inputs of 1e30 in float32: the first line search overflows, SciPy gives up, and the run
+    is a RunFailed that names SciPy's message; the model and the checkpoint are untouched."""
+    X, t, _, _ = least_squares
+    net = cr.nn.Network([3, 4, 1], activation="relu", output="identity", cost="quadratic",
+                        seed=0, dtype="float32")
+    before = net.to_vector()
+    with pytest.raises(RunFailed, match="LBFGS failed before its first iteration: SciPy "
+                                        "stopped with '.+' from a training cost of"):
+        cr.train(net, X * 1e30, t, optimizer=cr.optim.LBFGS(max_iter=5),
+                 checkpoint=tmp_path / "m.npz", progress=False)
+    assert np.array_equal(net.to_vector(), before) and not (tmp_path / "m.npz").exists()
+
+
 def test_progress_lines_on_stderr_and_quiet_mode(digits, capsys):
     X, y = digits[0][:100], digits[1][:100]
     cr.train(cr.nn.Network([64, 5, 10], seed=0), X, y, epochs=3, progress=True)

@@ -2,8 +2,9 @@
 
 - ``blas``    ``gemm`` (C ← αAB + βC) and ``axpy`` through SciPy's BLAS
 - ``flat``    parameters and optimiser state as views of one flat vector
-- ``kernels`` Adam's update and relu's BP2 step in one pass: the C extension ``_kernels``
-  (built by pip when a compiler is there) or the same arithmetic, bit for bit, in NumPy
+- ``kernels`` Adam's update and relu's BP2 step in one pass, and a network's whole mini-batch
+  step (forward, BP1-BP4, the update) in one call: the C extension ``_kernels`` (built by pip
+  when a compiler is there) or the same arithmetic, bit for bit, in NumPy
 
 Each fast path has a readable twin it is tested equal to: ``nn.Network.backprop`` for the
 fused pass in ``nn/_fused.py``, NumPy's expressions for every kernel.

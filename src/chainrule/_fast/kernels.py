@@ -104,3 +104,52 @@ def relu_backward(g, a, sums):
     np.multiply(g, a > 0, out=g)
     np.add.reduce(g, axis=0, out=sums)
     return g
+
+
+_ACTIVATION_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "softmax": 4}
+_FUSED = {("sigmoid", "cross-entropy"), ("softmax", "log-likelihood")}
+_ready = []   # [True] once the C step has SciPy's BLAS and NumPy's ufuncs
+
+
+def step_codes(hidden, output, cost):
+    """The C step's (hidden, output, cost) codes for a network, or None if it does not take it.
+
+    It takes sigmoid, tanh, relu or identity hidden layers and δ^L = a − y (sigmoid with
+    cross-entropy, softmax with log-likelihood) or the quadratic cost of an elementwise output.
+
+    >>> step_codes("sigmoid", "sigmoid", "quadratic")
+    (1, 1, 0)
+    >>> step_codes("leaky-relu", "softmax", "log-likelihood") is None
+    True
+    """
+    fused = (output, cost) in _FUSED
+    if hidden not in _ACTIVATION_CODES or hidden == "softmax" or output not in _ACTIVATION_CODES \
+            or not (fused or (cost == "quadratic" and output != "softmax")):
+        return None
+    return _ACTIVATION_CODES[hidden], _ACTIVATION_CODES[output], int(fused)
+
+
+def network_step(codes, Ws, bs, outs, X, Y, acts, deltas, sums, rowsums, scale, keep, decay,
+                 adam=None):
+    """One mini-batch of :class:`~chainrule.nn.Network` in one C call: the forward pass into
+    ``acts``, BP1-BP4 with δ in ``deltas`` and out_i ← scale·∂C/∂θ_i + keep·out_i (the L2
+    term's ``decay`` = λ/n), exactly as ``nn/_fused.py`` computes it in NumPy (the same BLAS
+    routine with the same arguments, NumPy's tanh and exp). Returns False, having done
+    nothing, where the extension was not built or cannot take the arrays (another dtype, not
+    C-contiguous, a network ``step_codes`` refuses): the caller then runs the NumPy passes.
+    ``adam``: None, or ``(ms, vs, beta1, beta2, eps, step_size)`` to run :func:`adam` on each
+    parameter as soon as its gradient is in ``outs`` (while it is still in the CPU's cache).
+    """
+    if _kernels is None or codes is None:
+        return False
+    if not _ready:
+        from scipy.linalg import cython_blas
+
+        capsules = cython_blas.__pyx_capi__
+        _kernels.setup(capsules["sgemm"], capsules["dgemm"], np.tanh, np.exp, np.add.reduce)
+        _ready.append(True)
+    if adam is not None:
+        ms, vs, beta1, beta2, eps, step_size = adam
+        adam = (ms, vs, beta1, 1 - beta1, beta2, 1 - beta2, eps, step_size)
+    return _kernels.network_step(Ws, bs, outs, X, Y, acts, deltas, sums, rowsums, *codes,
+                                 scale, keep, decay, adam)

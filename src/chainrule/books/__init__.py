@@ -32,7 +32,7 @@ def reproduce(name, data_dir=None, seed=0, epochs=None, stream="stdout"):
     None: the chainrule cache. ``epochs``: stop early (ex4: CG iterations). ``stream``: where
     the book's lines go, sys.stdout by default, None for none.
     """
-    from chainrule.errors import InputError
+    from chainrule.errors import InputError, quoted
 
     stream = sys.stdout if stream == "stdout" else stream
     if name == "ex4":
@@ -42,7 +42,7 @@ def reproduce(name, data_dir=None, seed=0, epochs=None, stream="stdout"):
         folder = data_dir if data_dir is not None else cache_dir("ex4")
         return reproduce_ex4(folder, seed=seed, iterations=epochs or 50, stream=stream)
     if name not in EXPERIMENTS:
-        raise InputError(f"unknown experiment {name!r}; choose one of: {', '.join(NAMES)}")
+        raise InputError(f"unknown experiment {quoted(name)}; choose one of: {', '.join(NAMES)}")
     from chainrule.books.runner import load_data, reproduce_nielsen
 
     return reproduce_nielsen(EXPERIMENTS[name], load_data(data_dir), seed=seed, epochs=epochs,

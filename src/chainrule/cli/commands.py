@@ -44,6 +44,7 @@ def evaluate(args) -> int:
     if X.shape[1] != net.sizes[0]:
         raise InputError(f"{args.model}: the model takes {net.sizes[0]} inputs but {source} has "
                          f"{X.shape[1]} features")
+    _check_classes(net, y, args.model, source)
     report = classification_report(net, X, y)
     if args.plot or args.plot_weights or args.plot_errors:
         from chainrule.explanations import plots
@@ -71,6 +72,18 @@ def evaluate(args) -> int:
     return 0
 
 
+def _check_classes(net, y, model, source):
+    """InputError unless every label of ``source`` is a class the model's outputs can name."""
+    k = net.sizes[-1]
+    classes = max(k, 2)         # one sigmoid unit tells two classes apart: a < 0.5 and a >= 0.5
+    found = int(np.max(y)) + 1 if len(y) else 0
+    if found > classes:
+        units = f"{k} outputs" if k > 1 else "1 output (a sigmoid unit)"
+        raise InputError(f"{model}: the model has {units}, so classes 0..{classes - 1}, but "
+                         f"{source} has labels up to {found - 1}, so at least {found} classes; "
+                         "evaluate it on data with the classes it was trained on")
+
+
 def classification_report(net, X, y) -> dict:
     """Accuracy, cost, per-class precision/recall/support and the confusion matrix."""
     k = max(net.sizes[-1], 2)
@@ -92,6 +105,7 @@ def classification_report(net, X, y) -> dict:
 
 def predict(args) -> int:
     from chainrule import data, nn
+    from chainrule.nn.activations import no_probabilities
 
     net = nn.load(args.model)
     path = Path(args.input)
@@ -101,15 +115,27 @@ def predict(args) -> int:
         X = data.load_array(path)
     if X.ndim == 1:
         X = X[None, :]
+    if X.ndim == 2 and X.shape[1] != net.sizes[0]:
+        raise InputError(f"{args.input}: rows of {X.shape[1]} values, but {args.model} takes "
+                         f"{net.sizes[0]} inputs per row")
     X = net.check_inputs(X)
-    proba = net.predict_proba(X)
+    a = net.forward(X)
     labels = net.predict(X)
+    # softmax outputs (and one sigmoid unit) are class probabilities; several sigmoid units
+    # are independent outputs, each in [0, 1] on its own, and are named as such
+    distribution = not no_probabilities(net.output, net.sizes[-1])
     if args.json:
-        _emit(json.dumps({"predictions": labels.tolist(), "probabilities": proba.tolist()}))
+        report = {"predictions": labels.tolist(), "output": net.output, "outputs": a.tolist()}
+        if distribution:
+            report["probabilities"] = net.predict_proba(X).tolist()
+        _emit(json.dumps(report))
+    elif distribution:
+        for i, (label, p) in enumerate(zip(labels, net.predict_proba(X))):
+            _emit(f"row {i}: class {label} (p = {p[label]:.3f})")
     else:
-        for i, (label, p) in enumerate(zip(labels, proba)):
-            confidence = p[label] if p.shape[0] > 1 else (p[0] if label == 1 else 1 - p[0])
-            _emit(f"row {i}: class {label} (p = {confidence:.3f})")
+        for i, (label, row) in enumerate(zip(labels, a)):
+            _emit(f"row {i}: class {label} (output {row[label]:.3f}; independent "
+                  f"{net.output} outputs, not probabilities)")
     return 0
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import math
 
+from chainrule.errors import quoted
+
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky-relu", "identity", "softmax")
 COSTS = ("quadratic", "cross-entropy", "log-likelihood")
 INITS = ("uniform", "scaled-normal", "normal", "xavier", "he", "zeros")
@@ -21,7 +23,7 @@ def _choice(names):
     def parse(text):
         if text not in names:
             raise argparse.ArgumentTypeError(
-                f"unknown name {text!r}; choose one of: {', '.join(names)}"
+                f"unknown name {quoted(text)}; choose one of: {', '.join(names)}"
             )
         return text
 
@@ -35,12 +37,12 @@ def _number(kind, *, low=None, low_inclusive=True, what="a number"):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"expected {what}, got {quoted(text)}") from None
         if isinstance(value, float) and not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {quoted(text)}")
         if low is not None and (value < low if low_inclusive else value <= low):
             sign = ">=" if low_inclusive else ">"
-            raise argparse.ArgumentTypeError(f"expected {what} {sign} {low}, got {text!r}")
+            raise argparse.ArgumentTypeError(f"expected {what} {sign} {low}, got {quoted(text)}")
         return value
 
     return parse
@@ -53,7 +55,8 @@ def _layers(text):
         part = part.strip()
         if not part.isdigit() or int(part) < 1:
             raise argparse.ArgumentTypeError(
-                f"layer sizes must be integers >= 1 separated by commas, got {part!r} in {text!r}"
+                f"layer sizes must be integers >= 1 separated by commas, got {quoted(part)} "
+                f"in {quoted(text)}"
             )
         sizes.append(int(part))
     return sizes
@@ -67,10 +70,11 @@ def _floats(text):
             value = float(part)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"expected numbers separated by commas, got {part.strip()!r} in {text!r}"
+                f"expected numbers separated by commas, got {quoted(part.strip())} "
+                f"in {quoted(text)}"
             ) from None
         if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"expected finite numbers, got {part.strip()!r}")
+            raise argparse.ArgumentTypeError(f"expected finite numbers, got {quoted(part.strip())}")
         values.append(value)
     return values
 
@@ -83,18 +87,19 @@ def _assignments(text):
         name = name.strip()
         if not sep or not name.isidentifier():
             raise argparse.ArgumentTypeError(
-                f"expected name=value pairs like a=2,b=1, got {part!r}"
+                f"expected name=value pairs like a=2,b=1, got {quoted(part)}"
             )
         if name in values:
-            raise argparse.ArgumentTypeError(f"{name} is given twice in {text!r}")
+            raise argparse.ArgumentTypeError(f"{name} is given twice in {quoted(text)}")
         try:
             values[name] = float(number)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"value of {name} must be a number, got {number.strip()!r}"
+                f"value of {name} must be a number, got {quoted(number.strip())}"
             ) from None
         if not math.isfinite(values[name]):
-            raise argparse.ArgumentTypeError(f"value of {name} must be finite, got {number!r}")
+            raise argparse.ArgumentTypeError(f"value of {name} must be finite, got "
+                                             f"{quoted(number)}")
     return values
 
 

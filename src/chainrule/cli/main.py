@@ -24,6 +24,7 @@ import sys
 import traceback
 import warnings
 
+from chainrule.cli import interrupts
 from chainrule.cli.flags import (
     ACTIVATIONS,
     COSTS,
@@ -34,7 +35,8 @@ from chainrule.cli.flags import (
     _layers,
     _number,
 )
-from chainrule.errors import InputError, RunFailed
+from chainrule.errors import QUOTE_LIMIT, InputError, RunFailed, quoted
+from chainrule.fsutil import WriteFailed
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,7 +47,11 @@ class _Parser(argparse.ArgumentParser):
         command = re.match(r"argument COMMAND: invalid choice: ('[^']*')", message)
         if command:  # a mistyped command: name it and the closest one, not all ten
             message = f"unknown command {command.group(1)}"
-        raise InputError(f"{self.prog}: {message}{hint} (see {self.prog} --help)")
+        # argparse quotes the whole value it refuses: cut a long one short
+        message = re.sub(rf"'([^']{{{QUOTE_LIMIT + 1},}})'", lambda m: quoted(m.group(1)),
+                         message)
+        where = f"{self.prog}: " if " " in self.prog else ""   # a command's, not the top's
+        raise InputError(f"{where}{message}{hint} (see {self.prog} --help)")
 
     def parse_args(self, args=None, namespace=None):
         """As argparse, but an unknown flag is named with the closest flag of its command."""
@@ -61,7 +67,8 @@ class _Parser(argparse.ArgumentParser):
                     hints.append(f"{flag}: did you mean {close[0]}?")
             hint = f" ({'; '.join(hints)})" if hints else ""
             prog = chosen.prog if chosen is not None else self.prog
-            raise InputError(f"{prog}: unrecognized arguments: {' '.join(extras)}{hint} "
+            where = f"{prog}: " if " " in prog else ""
+            raise InputError(f"{where}unrecognized arguments: {' '.join(extras)}{hint} "
                              f"(see {prog} --help)")
         return namespace
 
@@ -142,7 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a .csv or .npy of rows (one example per row, as many columns as the "
                         "model has inputs), or a .png image of a digit")
     p.add_argument("--json", action="store_true",
-                   help="print the predictions and output activations as JSON on stdout")
+                   help="print JSON on stdout: the predictions, the output activations "
+                        "('outputs') and, for softmax outputs or one sigmoid unit, the class "
+                        "'probabilities' (several sigmoid outputs are independent, each in "
+                        "[0, 1], and are not probabilities)")
 
     g = sub.add_parser("gradcheck", help="Coursera ex4's gradient check on a small network "
                        "or a model")
@@ -258,8 +268,8 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv  # accepted anywhere on the line, before or after the subcommand
     argv = [arg for arg in argv if arg != "--debug"]
-    with warnings.catch_warnings():     # a warning is one line for the user, no source path
-        warnings.showwarning = _warning_line
+    with warnings.catch_warnings(), interrupts.sigterm_interrupts():
+        warnings.showwarning = _warning_line    # a warning is one line, no source path
         return _run(argv, debug)
 
 
@@ -295,9 +305,9 @@ def _run(argv, debug) -> int:
         code = 2 if isinstance(error, (InputError, OSError)) else 1
         print(f"chainrule: error: {_one_line(error)}", file=sys.stderr)
         return code
-    except KeyboardInterrupt:
-        print("chainrule: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: 130 or 143, as a shell reports them
+        print(f"chainrule: interrupted by {interrupts.signal_name(stop)}", file=sys.stderr)
+        return interrupts.exit_code(stop)
     except Exception as error:  # a bug in chainrule: still one line, and a way to see more
         if debug:
             traceback.print_exc()
@@ -316,7 +326,8 @@ def _silence_stdout():
 
 
 def _one_line(error) -> str:
-    if isinstance(error, OSError) and error.filename is not None:
+    if isinstance(error, OSError) and error.filename is not None \
+            and not isinstance(error, WriteFailed):      # WriteFailed says "cannot write X: ..."
         text = f"{error.filename}: {error.strerror or error}"
     else:
         text = str(error) or type(error).__name__

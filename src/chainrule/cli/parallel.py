@@ -13,7 +13,7 @@ import argparse
 import contextlib
 import sys
 
-from chainrule.errors import InputError, RunFailed
+from chainrule.errors import InputError, RunFailed, quoted
 
 
 def add_arguments(t):
@@ -33,7 +33,7 @@ def add_arguments(t):
 
 def _shards(text):
     if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {quoted(text)}")
     return int(text)
 
 

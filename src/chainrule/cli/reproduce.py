@@ -14,28 +14,28 @@ import json
 import sys
 from pathlib import Path
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 
 def _name(text):
     from chainrule.books import NAMES
 
     if text not in NAMES:
-        raise argparse.ArgumentTypeError(f"unknown experiment {text!r}; choose one of: "
+        raise argparse.ArgumentTypeError(f"unknown experiment {quoted(text)}; choose one of: "
                                          f"{', '.join(NAMES)}")
     return text
 
 
 def _count(text):
     if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {quoted(text)}")
     return int(text)
 
 
 def _positive(text):
     value = _count(text)
     if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {quoted(text)}")
     return value
 
 

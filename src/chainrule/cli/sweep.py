@@ -14,7 +14,8 @@ import copy
 import json
 import sys
 
-from chainrule.errors import InputError
+from chainrule.cli import interrupts
+from chainrule.errors import InputError, quoted
 
 # train flags a sweep does not take (one run's files, how one run is spread) or has its own of
 NOT_IN_A_SWEEP = ("help", "save", "resume", "shards", "mpi", "plot", "json", "quiet")
@@ -67,7 +68,7 @@ def train_parser(parser):
 
 def _positive(text):
     if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {quoted(text)}")
     return int(text)
 
 
@@ -88,7 +89,7 @@ def parse_grid(specs, train_parser) -> dict:
         name, sep, values = spec.partition("=")
         dest = name.strip().lstrip("-").replace("-", "_")
         if not sep or not values.strip():
-            raise InputError(f"--grid {spec!r}: expected NAME=V1,V2,... (e.g. lr=0.1,0.5)")
+            raise InputError(f"--grid {quoted(spec)}: expected NAME=V1,V2,... (e.g. lr=0.1,0.5)")
         if dest not in DEFAULTS or dest not in actions or dest in ("data_dir", "no_download"):
             raise InputError(f"--grid {name.strip()}: not a train flag to sweep; choose from: "
                              + ", ".join(k.replace("_", "-") for k in DEFAULTS
@@ -135,12 +136,12 @@ def run(args, train_parser) -> int:
                           scheduler=args.scheduler, out=args.out,
                           progress=not (args.quiet or args.json), on_row=finished.append,
                           **train_options(args))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:       # Ctrl-C or SIGTERM
         kept = f"; they are kept in {args.out}: the same command runs the rest" if args.out \
             else " (none kept: give --out DIR to keep runs)"
-        print(f"chainrule: interrupted: {len(finished)} of {total} runs finished{kept}",
-              file=sys.stderr)
-        return 130
+        print(f"chainrule: interrupted by {interrupts.signal_name(stop)}: {len(finished)} of "
+              f"{total} runs finished{kept}", file=sys.stderr)
+        return interrupts.exit_code(stop)
     if args.plot:
         result.plot(args.plot)
     failed = sum(1 for r in result.runs if r.get("error"))

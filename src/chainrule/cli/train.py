@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
-from chainrule.cli import parallel
+from chainrule.cli import interrupts, parallel
 from chainrule.cli.flags import (
     ACTIVATIONS,
     COSTS,
@@ -25,6 +26,7 @@ from chainrule.cli.flags import (
     _number,
 )
 from chainrule.errors import InputError
+from chainrule.fsutil import WriteFailed, check_writable
 from chainrule.training import options as run_options
 
 
@@ -99,8 +101,10 @@ def check_output(path, flag):
         raise InputError(f"{flag} {path}: folder {folder} does not exist")
     if target.is_dir():
         raise InputError(f"{flag} {path}: is a folder, not a file")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(f"{flag} {path}: folder {folder} is not writable")
+    try:
+        check_writable(target)      # a file is made and removed: the file system answers
+    except WriteFailed as error:
+        raise InputError(f"{flag} {error}") from None
 
 
 def _check_outputs(args):
@@ -118,6 +122,74 @@ def _check_outputs(args):
 def given_options(args) -> dict:
     """The train options given on the command line (None for those left out)."""
     return {key: getattr(args, key) for key in run_options.DEFAULTS if hasattr(args, key)}
+
+
+class _Epochs:
+    """Counts the epochs done (a callback), to say where an interrupted run stopped."""
+
+    def __init__(self, done):
+        self.done = done
+
+    def on_epoch_end(self, epoch, history):
+        self.done = epoch
+
+
+def _stamp(path):
+    """What identifies the file at ``path`` now (an atomic write replaces it), or None."""
+    try:
+        found = os.stat(path) if path else None
+    except OSError:
+        return None
+    return None if found is None else (found.st_ino, found.st_mtime_ns, found.st_size)
+
+
+def _what_is_saved(args, before, done, total):
+    """For an interrupted run: which epoch the files hold, and the command that continues it."""
+    from chainrule.training import load_checkpoint
+
+    path = None
+    if args.save and (_stamp(args.save) != before or (
+            args.resume and os.path.abspath(args.save) == os.path.abspath(args.resume))):
+        path = args.save                        # written by this run, or the file resumed
+    elif args.resume:
+        path = args.resume                      # nothing new saved: the resumed file holds it
+    if path is None:
+        return ("nothing was saved: no epoch ended" if args.save else
+                "nothing was saved (give --save M.npz to keep each epoch and resume)")
+    try:
+        epoch = load_checkpoint(path)[1].epoch
+    except (InputError, OSError):
+        return f"{path} cannot be read back, so nothing is known to be saved"
+    line = ["chainrule", "train", "--resume", path, "--epochs", str(total)]
+    if args.save:
+        line += ["--save", args.save]
+    for flag, value in (("--data-dir", args.data_dir), ("--plot", args.plot),
+                        ("--threads", args.threads),
+                        ("--shards", args.shards if args.shards > 1 else None)):
+        if value is not None:
+            line += [flag, str(value)]
+    line += ["--no-download"] if args.no_download else []
+    line += [flag for flag, on in (("--json", args.json), ("--quiet", args.quiet)) if on]
+    saved = (f"epoch {epoch} is saved in {path}" if epoch > done
+             else f"nothing new was saved, {path} holds epoch {epoch}")
+    return f"{saved}; continue with: {shlex.join(line)}"
+
+
+def _how_it_ended(report, opts):
+    """Lines saying why a run ended before ``--epochs`` and which epoch's weights it keeps."""
+    stop, total = report["early_stopping"], opts["epochs"]
+    if stop is not None and stop["best_epoch"] is not None:
+        kept = (f"the weights of epoch {stop['restored_epoch']} (validation accuracy "
+                f"{stop['best']:.2%}, the best) are restored")
+        if stop["stopped_epoch"] is not None:
+            yield (f"early stopping at epoch {stop['stopped_epoch']} of {total}: validation "
+                   f"accuracy had not improved for {stop['patience']} epochs; {kept}")
+        elif stop["restored_epoch"] != report["epochs"]:
+            yield f"no early stop in {total} epochs; {kept}"
+    message = report["minimizer"]
+    if message is not None and report["epochs"] < total:
+        yield (f"{opts['optimizer']} stopped at iteration {report['epochs']} of {total}: "
+               f"SciPy says {message!r}")
 
 
 def _emit(text):
@@ -150,9 +222,20 @@ def run(args) -> int:
               f"{len(prepared.X_test)} test examples; network {net.sizes} "
               f"{net.activation}->{net.output}, {net.cost} cost, {prepared.optimizer}"
               f"{par.describe()}")
-    with par.running(args.save, net):
-        history = run_options.fit(prepared, par.model(net), checkpoint=par.checkpoint(args.save),
-                                  progress=speaks, callbacks=() if printer is None else (printer,))
+    watch = _Epochs(done)
+    on_disk = _stamp(args.save)
+    try:
+        with par.running(args.save, net):
+            history = run_options.fit(prepared, par.model(net),
+                                      checkpoint=par.checkpoint(args.save), progress=speaks,
+                                      callbacks=(watch,) if printer is None else (printer, watch))
+    except KeyboardInterrupt as stop:   # Ctrl-C or SIGTERM: say what is on disk, and how on
+        if not par.speaks:
+            raise
+        saved = _what_is_saved(args, on_disk, done, opts["epochs"])
+        print(f"chainrule: interrupted by {interrupts.signal_name(stop)} with {watch.done} of "
+              f"{opts['epochs']} epochs done; {saved}", file=sys.stderr)
+        return interrupts.exit_code(stop)
     if not par.speaks:
         return 0
     report = run_options.summary(prepared, history)
@@ -170,6 +253,15 @@ def run(args) -> int:
     if args.json:
         _emit(json.dumps(report))
         return 0
+    if not ran and done < opts["epochs"]:      # SciPy found nothing to do at the start
+        _emit(f"nothing trained: {opts['optimizer']} stopped before its first iteration: SciPy "
+              f"says {report['minimizer']!r}; the scores are {args.resume}'s model's")
+    elif not ran:
+        _emit(f"nothing to train: {args.resume} already holds {done} epochs (--epochs "
+              f"{opts['epochs']} is the total); the scores are its model's")
+    else:
+        for line in _how_it_ended(report, opts):
+            _emit(line)
     test = report["examples"]["test"]
     _emit(f"test accuracy {report['test_accuracy']:.2%} "
           f"({int(round(report['test_accuracy'] * test))}/{test}), "

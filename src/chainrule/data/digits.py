@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule.data.prepare import split_indices
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 DIGITS_TEST_FRACTION = 0.2
 DIGITS_SPLIT_SEED = 0
@@ -31,7 +31,7 @@ def load_digits(split: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     [1438, 359]
     """
     if split not in (None, "all", "train", "test"):
-        raise InputError(f"digits: unknown split {split!r}; expected 'train', 'test' or None")
+        raise InputError(f"digits: unknown split {quoted(split)}; expected 'train', 'test' or None")
     from sklearn.datasets import load_digits as sklearn_digits
 
     bunch = sklearn_digits()

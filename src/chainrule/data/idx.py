@@ -28,11 +28,11 @@ import numpy as np
 
 from chainrule.errors import InputError
 from chainrule.fsutil import atomic_write
+from chainrule.reading import MAX_BYTES, read_bytes
 
 LABELS_MAGIC = 0x00000801
 IMAGES_MAGIC = 0x00000803
 GZIP_MAGIC = b"\x1f\x8b"
-MAX_BYTES = 1 << 30  # refuse files (or decompressed payloads) larger than 1 GiB
 _CHUNK = 1 << 20
 
 # element type code -> big-endian NumPy dtype (the IDX specification's table)
@@ -134,23 +134,12 @@ def read_idx(path, magic: int | None = None, max_bytes: int = MAX_BYTES) -> np.n
     Raises :class:`InputError` naming the file for a missing file, a wrong magic number, sizes
     that disagree with the file's length, or truncated/corrupt gzip data.
     """
-    return parse_idx(decompress(read_bytes(path, max_bytes), path, max_bytes), path, magic)
+    def head(first):                # a pipe or device: refused at its first bytes if not IDX
+        if not first.startswith(GZIP_MAGIC) and _promised_length(first) == 0:
+            parse_idx(first, path, magic)
 
-
-def read_bytes(path, max_bytes: int = MAX_BYTES) -> bytes:
-    """The bytes of ``path``, after checking its size on disk against ``max_bytes``."""
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError(f"{path}: {size} bytes is larger than the {max_bytes}-byte limit")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a file") from None
-    except OSError as e:
-        raise InputError(f"{path}: cannot read ({e.strerror or e})") from None
+    raw = read_bytes(path, max_bytes, head)
+    return parse_idx(decompress(raw, path, max_bytes), path, magic)
 
 
 def encode_idx(array) -> bytes:

@@ -17,7 +17,7 @@ import zlib
 import numpy as np
 
 from chainrule.data.idx import read_bytes
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_SIDE = 1024  # a drawn digit needs far less; bounds the time of the per-byte filters
@@ -37,10 +37,10 @@ def _chunks(data: bytes, source):
         length, kind = struct.unpack(">I4s", data[at:at + 8])
         end = at + 8 + length + 4
         if end > len(data):
-            raise InputError(f"{source}: truncated PNG ({kind!r} chunk runs past the end)")
+            raise InputError(f"{source}: truncated PNG ({quoted(kind)} chunk runs past the end)")
         body = data[at + 8:at + 8 + length]
         if zlib.crc32(kind + body) != struct.unpack(">I", data[end - 4:end])[0]:
-            raise InputError(f"{source}: corrupt PNG ({kind!r} chunk fails its CRC check)")
+            raise InputError(f"{source}: corrupt PNG ({quoted(kind)} chunk fails its CRC check)")
         yield kind, body
         if kind == b"IEND":
             return

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
+from chainrule.reading import open_binary
 
 MAX_BYTES = 256 << 20        # ex4data1.mat is 7.5 MB
 IMAGE_SHAPE = (20, 20)
@@ -37,10 +38,8 @@ def read_mat(path, names, required=None):
 
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError(f"{path}: {size} bytes is larger than the {MAX_BYTES}-byte limit")
-        contents = loadmat(path, variable_names=list(names))
+        with open_binary(path, MAX_BYTES) as f:       # a pipe or device: bounded as it is read
+            contents = loadmat(f, variable_names=list(names))
     except InputError:
         raise
     except FileNotFoundError:
@@ -57,7 +56,7 @@ def read_mat(path, names, required=None):
     missing = [n for n in (names if required is None else required) if n not in contents]
     if missing:
         found = sorted(k for k in contents if not k.startswith("__"))
-        raise InputError(f"{path}: no variable {missing[0]!r}"
+        raise InputError(f"{path}: no variable {quoted(missing[0])}"
                          + (f" (of {', '.join(names)} it holds {', '.join(found)})" if found
                             else ""))
     arrays = {}

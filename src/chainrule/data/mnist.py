@@ -7,8 +7,11 @@ the first of those directories.
 
 Downloads try each mirror in turn (``mirrors=`` argument, else the space- or comma-separated
 base URLs in ``$CHAINRULE_MNIST_MIRRORS`` / ``$CHAINRULE_FASHION_MNIST_MIRRORS``, else the
-built-in list), with a timeout, and keep a file only if its checksum matches (see
-:data:`FILES`). Files are written atomically: a cut download never leaves a partial file.
+built-in list), with a timeout per connection attempt or stalled read and an overall deadline
+per file (:data:`DOWNLOAD_DEADLINE` seconds, ``deadline=``: a mirror that trickles a byte a
+second is given up, saying how many bytes arrived, and the next one is tried), and keep a file
+only if its checksum matches (see :data:`FILES`). Files are written atomically: a cut download
+never leaves a partial file.
 
 Checksums: each file has two SHA-256 values, of the ``.gz`` archive as the mirrors publish it
 and of the decompressed IDX bytes (the payload). A file is accepted when either known hash
@@ -20,8 +23,11 @@ the same way (``verify=False`` skips it, e.g. for a deliberately modified copy).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import socket
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +42,7 @@ from chainrule.data.idx import (
     parse_idx,
     read_bytes,
 )
-from chainrule.errors import InputError, RunFailed
+from chainrule.errors import InputError, RunFailed, quoted
 from chainrule.fsutil import atomic_write
 
 
@@ -85,6 +91,7 @@ _STEM = {"train": "train", "test": "t10k"}
 _PART = {"images": ("images-idx3-ubyte", IMAGES_MAGIC), "labels": ("labels-idx1-ubyte",
                                                                    LABELS_MAGIC)}
 MAX_DOWNLOAD = 64 << 20  # the largest file, Fashion-MNIST train images, is 26 MB
+DOWNLOAD_DEADLINE = 300.0   # seconds for one file from one mirror: MNIST's 9.9 MB at 34 kB/s
 
 
 def file_name(split: str, part: str) -> str:
@@ -129,28 +136,96 @@ def _mirrors(kind: str, mirrors) -> list[str]:
     return [m if m.endswith("/") else m + "/" for m in mirrors]
 
 
-def _http_get(url: str, timeout: float, limit: int) -> bytes:
-    """The body of ``url`` (status 200), refusing bodies over ``limit`` and short reads."""
+class _Watchdog:
+    """Shuts a download's sockets down ``deadline`` seconds after it started, whatever they wait
+    for (a trickled status line, header or body): the read then ends and ``expired`` is set."""
+
+    def __init__(self, deadline: float):
+        self.expired = False
+        self._sockets = []
+        self._timer = threading.Timer(deadline, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self):
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._timer.cancel()
+
+    def _expire(self):
+        self.expired = True
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):   # the plain socket's shutdown, also under TLS
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+    def watch(self, sock):
+        self._sockets.append(sock)
+        if self.expired:
+            self._expire()
+
+    def opener(self):
+        """A urllib opener whose HTTP(S) connections hand their socket to :meth:`watch`."""
+        import http.client
+        import urllib.request
+
+        watch = self.watch
+
+        def watched(base):
+            class Connection(base):
+                def connect(self):
+                    super().connect()
+                    watch(self.sock)
+            return Connection
+
+        class HTTP(urllib.request.HTTPHandler):
+            def http_open(self, req):
+                return self.do_open(watched(http.client.HTTPConnection), req)
+
+        class HTTPS(urllib.request.HTTPSHandler):
+            def https_open(self, req):
+                return self.do_open(watched(http.client.HTTPSConnection), req,
+                                    context=self._context)
+
+        return urllib.request.build_opener(HTTP, HTTPS)
+
+
+def _http_get(url: str, timeout: float, limit: int, deadline: float = DOWNLOAD_DEADLINE) -> bytes:
+    """The body of ``url`` (status 200), refusing bodies over ``limit``, short reads, and a
+    download still going ``deadline`` seconds after it began (``timeout`` bounds each wait)."""
+    import http.client
     import urllib.request
 
     request = urllib.request.Request(url, headers={"User-Agent": "chainrule"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        declared = response.headers.get("Content-Length")
-        if declared is not None and int(declared) > limit:
-            raise OSError(f"{declared} bytes is more than the {limit}-byte limit")
-        body = bytearray()
-        while chunk := response.read(1 << 16):
-            body += chunk
-            if len(body) > limit:
-                raise OSError(f"more than the {limit}-byte limit")
+    body, declared = bytearray(), None
+    with _Watchdog(deadline) as watchdog:
+        try:
+            with watchdog.opener().open(request, timeout=timeout) as response:
+                declared = response.headers.get("Content-Length")
+                if declared is not None and int(declared) > limit:
+                    raise OSError(f"{declared} bytes is more than the {limit}-byte limit")
+                while chunk := response.read1(1 << 16):   # what has arrived: a trickle counts
+                    body += chunk
+                    if len(body) > limit:
+                        raise OSError(f"more than the {limit}-byte limit")
+        except (OSError, http.client.HTTPException, ValueError):
+            if not watchdog.expired:
+                raise
+        if watchdog.expired:
+            of = f"of {declared} " if declared is not None else ""
+            raise OSError(f"gave up after the {deadline:g} s download deadline with "
+                          f"{len(body)} {of}bytes arrived (a slow or stuck mirror)")
     if declared is not None and len(body) != int(declared):
         raise OSError(f"connection closed after {len(body)} of {declared} bytes")
     return bytes(body)
 
 
 def fetch(kind: str, split: str, part: str, directory, mirrors=None,
-          timeout: float = 30.0) -> Path:
+          timeout: float = 30.0, deadline: float = DOWNLOAD_DEADLINE) -> Path:
     """Fetch one ``.gz`` file into ``directory`` from the first mirror that serves a good copy.
+
+    ``timeout``: seconds per connection attempt or stalled read; ``deadline``: seconds for the
+    whole file from one mirror, after which the next mirror is tried.
 
     Raises :class:`RunFailed` listing every URL tried and why it failed, and where to put the
     file by hand. Nothing is written unless the file passed its checks.
@@ -158,6 +233,11 @@ def fetch(kind: str, split: str, part: str, directory, mirrors=None,
     import http.client
     import urllib.error
 
+    for value, what in ((timeout, "timeout"), (deadline, "deadline")):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 \
+                or value == float("inf"):
+            raise InputError(f"{what}: expected a finite number of seconds > 0, "
+                             f"got {quoted(value)}")
     name = file_name(split, part) + ".gz"
     expected = FILES[(kind, split, part)]
     directory = Path(directory)
@@ -165,7 +245,7 @@ def fetch(kind: str, split: str, part: str, directory, mirrors=None,
     for base in _mirrors(kind, mirrors):
         url = base + name
         try:
-            data = _http_get(url, timeout, MAX_DOWNLOAD)
+            data = _http_get(url, timeout, MAX_DOWNLOAD, deadline)
         except (OSError, http.client.HTTPException, ValueError) as e:
             plain = isinstance(e, urllib.error.URLError) and not isinstance(
                 e, urllib.error.HTTPError)  # "<urlopen error ...>": show only the reason
@@ -220,12 +300,13 @@ def _read_part(path: Path, kind: str, split: str, part: str, verify_hash: bool) 
 
 
 def load_mnist(root=None, split: str = "train", download: bool = True, kind: str = "mnist",
-               mirrors=None, verify: bool = True, dtype="float32", timeout: float = 30.0):
+               mirrors=None, verify: bool = True, dtype="float32", timeout: float = 30.0,
+               deadline: float = DOWNLOAD_DEADLINE):
     """``(X, y)``: X (n, 784) in [0, 1] (pixel / 255, ``dtype``), y int64 labels 0..9.
 
     ``split``: "train" (60,000 images) or "test" (10,000); ``kind``: "mnist" or
     "fashion-mnist". Missing files are downloaded when ``download`` is true (``timeout``
-    seconds per connection attempt or stalled read).
+    seconds per connection attempt or stalled read, ``deadline`` seconds per file and mirror).
 
     >>> import tempfile
     >>> from chainrule.data.idx import write_idx
@@ -236,7 +317,7 @@ def load_mnist(root=None, split: str = "train", download: bool = True, kind: str
     >>> X.shape, float(X.max()), y.tolist()
     ((2, 784), 1.0, [7, 2])
     """
-    images, labels = read_mnist(root, split, download, kind, mirrors, verify, timeout)
+    images, labels = read_mnist(root, split, download, kind, mirrors, verify, timeout, deadline)
     X = images.reshape(len(images), -1).astype(dtype)
     if X.dtype.kind != "f":
         return X / np.asarray(255, dtype=X.dtype), labels
@@ -245,16 +326,17 @@ def load_mnist(root=None, split: str = "train", download: bool = True, kind: str
 
 
 def read_mnist(root=None, split: str = "train", download: bool = True, kind: str = "mnist",
-               mirrors=None, verify: bool = True, timeout: float = 30.0):
+               mirrors=None, verify: bool = True, timeout: float = 30.0,
+               deadline: float = DOWNLOAD_DEADLINE):
     """``(images, labels)`` as the IDX files hold them: uint8 (n, 28, 28) and int64 (n,).
 
     Found, downloaded and checked as :func:`load_mnist` does; scaling is left to the caller
     (``load_mnist`` divides by 255, Nielsen's ``mnist.pkl.gz`` by 256).
     """
     if kind not in MIRRORS:
-        raise InputError(f"unknown data set {kind!r}; expected one of {', '.join(MIRRORS)}")
+        raise InputError(f"unknown data set {quoted(kind)}; expected one of {', '.join(MIRRORS)}")
     if split not in _STEM:
-        raise InputError(f"{kind}: unknown split {split!r}; expected 'train' or 'test'")
+        raise InputError(f"{kind}: unknown split {quoted(split)}; expected 'train' or 'test'")
     directories = ([Path(root), Path(root) / kind] if root is not None else [cache_dir(kind)])
     arrays = {}
     for part in ("images", "labels"):
@@ -265,7 +347,7 @@ def read_mnist(root=None, split: str = "train", download: bool = True, kind: str
                 raise InputError(f"{kind}: {file_name(split, part)}(.gz) not found in {where} "
                                  "and downloading is off; put the file there or allow "
                                  "downloads")
-            path = fetch(kind, split, part, directories[0], mirrors, timeout)
+            path = fetch(kind, split, part, directories[0], mirrors, timeout, deadline)
         arrays[part] = _read_part(path, kind, split, part, verify)
     images, labels = arrays["images"], arrays["labels"]
     if images.shape[1:] != (28, 28):

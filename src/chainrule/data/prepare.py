@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 MAX_LABEL = 2**31 - 1  # larger "labels" are data errors, not class numbers
 
@@ -44,21 +44,21 @@ def check_labels(y, n_classes: int | None = None, where: str = "labels") -> np.n
         bad = np.flatnonzero(~np.isfinite(y) | (y != np.round(y)))
         if bad.size:
             i = bad[0]
-            raise InputError(f"{where}: row {i} has label {y[i].item()!r}, not an integer")
+            raise InputError(f"{where}: row {i} has label {quoted(y[i].item())}, not an integer")
     negative = np.flatnonzero(y < 0)
     if negative.size:
         i = negative[0]
-        raise InputError(f"{where}: row {i} has label {y[i].item()!r}, labels must be >= 0")
+        raise InputError(f"{where}: row {i} has label {quoted(y[i].item())}, labels must be >= 0")
     huge = np.flatnonzero(y > MAX_LABEL)
     if huge.size:
         i = huge[0]
-        raise InputError(f"{where}: row {i} has label {y[i].item()!r}, too large for a class "
+        raise InputError(f"{where}: row {i} has label {quoted(y[i].item())}, too large for a class "
                          "number")
     if n_classes is not None:
         outside = np.flatnonzero(y >= n_classes)
         if outside.size:
             i = outside[0]
-            raise InputError(f"{where}: row {i} has label {y[i].item()!r}, outside "
+            raise InputError(f"{where}: row {i} has label {quoted(y[i].item())}, outside "
                              f"0..{n_classes - 1} for {n_classes} classes")
     return y.astype(np.int64)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 NAMES = ("digits", "mnist", "fashion-mnist")
 FILE_TEST_FRACTION = 0.2
@@ -31,7 +31,7 @@ def load(source, data_dir=None, split: str | None = "train", download: bool = Tr
     ((359, 64), dtype('int64'))
     """
     if split not in ("train", "test", "all", None):
-        raise InputError(f"unknown split {split!r}; expected 'train', 'test' or 'all'")
+        raise InputError(f"unknown split {quoted(split)}; expected 'train', 'test' or 'all'")
     name = str(source)
     if name == "digits":
         from chainrule.data.digits import load_digits
@@ -47,7 +47,7 @@ def load(source, data_dir=None, split: str | None = "train", download: bool = Tr
         return _nielsen_split(name, split)
     suffix = Path(name).suffix.lower()
     if suffix not in (".csv", ".npz", ".mat"):
-        raise InputError(f"unknown data {name!r}; expected one of {', '.join(NAMES)}, or a "
+        raise InputError(f"unknown data {quoted(name)}; expected one of {', '.join(NAMES)}, or a "
                          "path ending in .csv, .npz, .mat or .pkl.gz")
     from chainrule.data.prepare import split_indices
 

@@ -24,7 +24,8 @@ import numpy as np
 
 from chainrule.data.idx import MAX_BYTES, read_bytes
 from chainrule.data.prepare import MAX_LABEL, check_labels
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
+from chainrule.reading import text_head
 
 
 def _number(cell: str) -> float | None:
@@ -40,7 +41,7 @@ def _number(cell: str) -> float | None:
 
 def _data_lines(path, delimiter: str):
     """(line number, cells) for every non-blank, non-comment line of the file."""
-    raw = read_bytes(path)
+    raw = read_bytes(path, head=text_head(path))     # /dev/zero: refused at its first bytes
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -66,11 +67,13 @@ def _parse_rows(path, rows, first_is_data_only: bool) -> np.ndarray:
         for j, cell in enumerate(cells):
             value = _number(cell)
             if value is None:
-                what = "empty cell" if not cell.strip() else f"not a number: {cell.strip()!r}"
-                hint = " (a header line? pass header=True)" if i == 0 and first_is_data_only else ""
+                what = "empty cell" if not cell.strip() else f"not a number: {quoted(cell.strip())}"
+                hint = (" (a header line? it is read as one when none of its cells is a number; "
+                        "in Python, load_csv(..., header=True))"
+                        if i == 0 and first_is_data_only else "")
                 raise InputError(f"{path}:{line}:{j + 1}: {what}{hint}")
             if not math.isfinite(value):
-                raise InputError(f"{path}:{line}:{j + 1}: {cell.strip()!r} is not a finite "
+                raise InputError(f"{path}:{line}:{j + 1}: {quoted(cell.strip())} is not a finite "
                                  "number (NaN and inf are not allowed)")
             values[i, j] = value
     return values
@@ -97,7 +100,7 @@ def load_csv(path, label_column: int | str | None = -1, header="auto", delimiter
     skipped. Labels must be integers >= 0 (``2.0`` is fine, ``2.5`` is not).
     """
     if header not in ("auto", True, False):
-        raise InputError(f"load_csv: header must be 'auto', True or False, got {header!r}")
+        raise InputError(f"load_csv: header must be 'auto', True or False, got {quoted(header)}")
     rows = _data_lines(path, delimiter)
     if not rows:
         raise InputError(f"{path}: empty file (no rows)")
@@ -118,7 +121,7 @@ def load_csv(path, label_column: int | str | None = -1, header="auto", delimiter
     if isinstance(label_column, str):
         if names is None or label_column not in names:
             found = f"columns are {names}" if names else "the file has no header"
-            raise InputError(f"{path}: no label column named {label_column!r} ({found})")
+            raise InputError(f"{path}: no label column named {quoted(label_column)} ({found})")
         column = names.index(label_column)
     else:
         column = int(label_column)
@@ -132,8 +135,8 @@ def load_csv(path, label_column: int | str | None = -1, header="auto", delimiter
     bad = np.flatnonzero((labels != np.round(labels)) | (labels < 0) | (labels > MAX_LABEL))
     if bad.size:
         line, cells = rows[bad[0]]
-        raise InputError(f"{path}:{line}:{column + 1}: label {cells[column].strip()!r} is not "
-                         "a class number (expected an integer >= 0)")
+        raise InputError(f"{path}:{line}:{column + 1}: label {quoted(cells[column].strip())} "
+                         "is not a class number (expected an integer >= 0)")
     return np.delete(values, column, axis=1), labels.astype(np.int64)
 
 
@@ -199,7 +202,8 @@ def load_npz(path, max_bytes: int = MAX_BYTES):
             for key in ("X", "y"):
                 info = members[key]
                 if info.file_size > max_bytes:
-                    raise InputError(f"{path}: array {key!r} is larger than {max_bytes} bytes")
+                    raise InputError(f"{path}: array {quoted(key)} is larger than {max_bytes} "
+                                     f"bytes")
                 with archive.open(info) as stream:
                     _checked_npy_header(stream, info.file_size, f"{path}: array {key!r}")
                 with archive.open(info) as stream:

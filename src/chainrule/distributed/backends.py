@@ -22,7 +22,7 @@ import os
 import signal
 import time
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 __all__ = ["BACKENDS", "INSTALL_DASK", "Backend", "default_backend", "open_backend", "warm_up"]
 
@@ -186,10 +186,11 @@ def open_backend(name=None, workers=None, scheduler=None, warm=None) -> Backend:
     (train options) every worker loads their data before the backend counts as started."""
     name = default_backend(scheduler) if name is None else name
     if name not in BACKENDS:
-        raise InputError(f"backend: unknown name {name!r}; choose one of: {', '.join(BACKENDS)}")
+        raise InputError(f"backend: unknown name {quoted(name)}; choose one of: "
+                         f"{', '.join(BACKENDS)}")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int)
                                 or workers < 1):
-        raise InputError(f"workers: expected an integer >= 1, got {workers!r}")
+        raise InputError(f"workers: expected an integer >= 1, got {quoted(workers)}")
     if name == "local":
         if scheduler is not None:
             raise InputError("scheduler: a scheduler address is for the dask backend")

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from chainrule.errors import InputError
 from chainrule.fsutil import atomic_write
+from chainrule.reading import read_json
 
 __all__ = ["RESULTS", "Store", "best_first", "document", "run_id", "table"]
 
@@ -133,9 +134,11 @@ class Store:
         path = self.folder / RESULTS
         if path.is_file():
             try:
-                saved = json.loads(path.read_text(encoding="utf-8"))
+                saved = read_json(path)
                 runs = saved["runs"]
                 self.rows = {canonical(r["options"]): r for r in runs}
+            except InputError:
+                raise
             except (ValueError, KeyError, TypeError) as error:
                 raise InputError(f"{path}: not a sweep's results file ({error})") from None
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 __all__ = ["ShardedNetwork", "shard_bounds", "sum_in_order"]
 
@@ -73,7 +73,7 @@ class ShardedNetwork:
 
     def __init__(self, net, shards, ranks=None, combine=None):
         if isinstance(shards, bool) or not isinstance(shards, int | np.integer) or shards < 1:
-            raise InputError(f"shards: expected an integer >= 1, got {shards!r}")
+            raise InputError(f"shards: expected an integer >= 1, got {quoted(shards)}")
         self.net, self.shards = net, int(shards)
         self.ranks = list(range(self.shards)) if ranks is None else list(ranks)
         self._combine = combine

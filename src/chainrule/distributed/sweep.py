@@ -24,7 +24,7 @@ import time
 from chainrule.distributed import results
 from chainrule.distributed.backends import open_backend
 from chainrule.distributed.runner import DEFAULTS, train_options
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 __all__ = ["SweepResult", "grid", "sweep"]
 
@@ -39,11 +39,11 @@ def grid(values) -> list[dict]:
     for name, options in values.items():
         key = str(name).replace("-", "_")
         if key not in DEFAULTS or key in NOT_SWEPT:
-            raise InputError(f"grid: {name!r} is not a train option to sweep; choose from: "
+            raise InputError(f"grid: {quoted(name)} is not a train option to sweep; choose from: "
                              + ", ".join(k.replace("_", "-") for k in DEFAULTS
                                          if k not in NOT_SWEPT))
         if key in names:
-            raise InputError(f"grid: {name!r} is given twice")
+            raise InputError(f"grid: {quoted(name)} is given twice")
         if not isinstance(options, list | tuple) or not options:
             raise InputError(f"grid: {name}: expected a non-empty list of values")
         names.append(key)

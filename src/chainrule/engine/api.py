@@ -20,6 +20,7 @@ array([[ 6.,  0.],
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
@@ -95,8 +96,13 @@ def vjp(f, *primals, has_aux=False):
     >>> out, vjp_fn(1.0)
     (array(6.), (array(3.), array(2.)))
     """
+    return _vjp(f, primals, has_aux, "vjp", range(len(primals)))
+
+
+def _vjp(f, primals, has_aux, who, positions):
+    """:func:`vjp`; errors name ``who`` and the argument's position among ``positions``."""
     level = next(_levels)
-    leaves = [_make(_primal(p, "vjp", i), level) for i, p in enumerate(primals)]
+    leaves = [_make(_primal(p, who, i), level) for i, p in zip(positions, primals)]
     result = f(*leaves)
     out, aux = result if has_aux else (result, None)
     if isinstance(out, tuple | list):
@@ -132,11 +138,9 @@ def value_and_grad(f, argnums=0, has_aux=False):
     """
     def value_and_grad_f(*args):
         nums = _argnums(argnums, args, "grad")
-        for i in nums:
-            _primal(args[i], "grad", i)
-        result = vjp(_only(f, args, nums), *(args[i] for i in nums), has_aux=has_aux)
+        result = _vjp(_only(f, args, nums), [args[i] for i in nums], has_aux, "grad", nums)
         out, vjp_fn = result[0], result[1]
-        if int(np.prod(np.shape(out))) != 1:
+        if math.prod(np.shape(out)) != 1:
             raise InputError(f"grad: f must return a scalar, got shape {np.shape(out)} "
                              "(use vjp or jacrev for non-scalar outputs)")
         grads = vjp_fn(np.ones(np.shape(out)))

@@ -32,6 +32,8 @@ so nothing from one pass leaks into the next.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from chainrule.engine.tensor import Tensor, raw, refuse_complex
@@ -267,7 +269,7 @@ def backward(output, cotangent=None):
                          "cr.tensor(..., requires_grad=True))")
     shape = output.shape
     if cotangent is None:
-        if int(np.prod(shape)) != 1:
+        if math.prod(shape) != 1:
             raise InputError(f"backward: output has shape {shape}; a non-scalar output needs "
                              "a cotangent of that shape, e.g. y.backward(np.ones_like(...))")
         cotangent = np.ones(shape, dtype=output.dtype)

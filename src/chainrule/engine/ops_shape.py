@@ -73,7 +73,17 @@ def _matmul_vjp_y(g, out, x, y):
         return g * x if len(_shape(y)) == 1 else _add_axis(x, -1) * _add_axis(g, -2)
     if len(_shape(y)) == 1:  # x (..., k, n) @ y (n,): dy = Σ g x, summed by sum_to
         return _add_axis(g, -1) * x
+    if len(_shape(x)) == 2 == len(_shape(y)) and _transposed(y):
+        # y is W^T, a view (x @ W^T, the usual layer): dy = (g^T x)^T, so that dW = g^T x
+        # comes out C-ordered like W (no copy in an optimiser's update)
+        return _swap_last(matmul(_swap_last(g), x))
     return matmul(_swap_last(x), g)
+
+
+def _transposed(y):
+    """True for a 2-d array laid out as the transpose of a C-ordered one (``W.T``)."""
+    flags = getattr(raw(y), "flags", None)
+    return flags is not None and flags.f_contiguous and not flags.c_contiguous
 
 
 # -- THE TABLE, continued ------------------------------------------------------------------------

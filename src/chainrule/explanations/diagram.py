@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainrule.errors import InputError, RunFailed
+from chainrule.errors import InputError, RunFailed, quoted
 from chainrule.explanations import render as diagram_render
 from chainrule.explanations.render import _fmt
 
@@ -98,7 +98,7 @@ class Graph:
             if self.nodes[i].name == wrt:
                 return i
         names = ", ".join(self._name(i) for i in self.inputs) or "none"
-        raise InputError(f"--wrt {wrt!r} is not an input of the graph; inputs: {names}")
+        raise InputError(f"--wrt {quoted(wrt)} is not an input of the graph; inputs: {names}")
 
     def _need_scalars(self):
         if not self.scalar:
@@ -179,7 +179,7 @@ class Graph:
             return {self._name(i): self.forward(i)[0][self.output] for i in self.inputs}
         if mode == "paths":
             return {self._name(i): float(sum(p for *_, p in self.paths(i))) for i in self.inputs}
-        raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        raise InputError(f"unknown mode {quoted(mode)}; choose one of {', '.join(MODES)}")
 
     def cost(self) -> dict:
         """Passes and edge visits of each mode for this graph (one output, n inputs).
@@ -197,7 +197,7 @@ class Graph:
     # -- renderings ---------------------------------------------------------------------------
     def _check(self, mode, wrt):
         if mode not in MODES:
-            raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+            raise InputError(f"unknown mode {quoted(mode)}; choose one of {', '.join(MODES)}")
         if wrt is not None and mode == "reverse":
             raise InputError("--wrt picks the input for --mode forward or paths; reverse mode "
                              "gives the derivative for every input at once")
@@ -274,7 +274,7 @@ class Graph:
                                 "which JSON cannot carry; use --format text") from None
         renderers = {"text": self.to_text, "dot": self.to_dot, "svg": self.to_svg}
         if fmt not in renderers:
-            raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+            raise InputError(f"unknown format {quoted(fmt)}; choose one of {', '.join(FORMATS)}")
         return renderers[fmt](mode, wrt)
 
 
@@ -383,14 +383,14 @@ def graph_report(expression: str, at: dict, mode="reverse", wrt=None, fmt="text"
     from chainrule.explanations import expr
 
     if mode not in MODES:
-        raise InputError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        raise InputError(f"unknown mode {quoted(mode)}; choose one of {', '.join(MODES)}")
     if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        raise InputError(f"unknown format {quoted(fmt)}; choose one of {', '.join(FORMATS)}")
     tree = expr.parse(expression)
     names = expr.names(tree)
     extra = [n for n in at if n not in names]
     if extra:
-        raise InputError(f"--at gives {extra[0]!r}, which is not in the expression "
+        raise InputError(f"--at gives {quoted(extra[0])}, which is not in the expression "
                          f"(its names: {', '.join(names) or 'none'})")
     missing = [n for n in names if n not in at]
     if missing:
@@ -400,7 +400,7 @@ def graph_report(expression: str, at: dict, mode="reverse", wrt=None, fmt="text"
         try:
             values.append(float(at[n]))
         except (TypeError, ValueError):
-            raise InputError(f"--at: value of {n} must be a number, got {at[n]!r}") from None
+            raise InputError(f"--at: value of {n} must be a number, got {quoted(at[n])}") from None
         if not np.isfinite(values[-1]):
             raise InputError(f"--at: value of {n} must be finite, got {values[-1]}")
     functions = {name: getattr(ops, name) for name in expr.FUNCTIONS}

@@ -87,7 +87,7 @@ def history_html(history) -> str:
     if not n:
         return "<div>History: no epochs yet</div>"
     has_val = any(v is not None for v in history.val_cost)
-    headers = ["epoch", "train cost", "train accuracy"]
+    headers = ["epoch", "train objective", "train accuracy"]     # C_0 + λ's term; val: C_0
     headers += ["val cost", "val accuracy"] if has_val else []
     headers += ["lr", "seconds"]
     rows = []

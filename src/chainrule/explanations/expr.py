@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 MAX_LENGTH = 1000  # characters
 MAX_DEPTH = 50  # nested parentheses, unary minus signs, function calls and powers together
@@ -106,7 +106,7 @@ def tokenize(text: str) -> list:
                 break
         else:
             char = text[i]
-            raise InputError(f"unexpected character {char!r} at column {i + 1}"
+            raise InputError(f"unexpected character {quoted(char)} at column {i + 1}"
                              + _HINTS.get(char, ""))
     tokens.append(_Token("end", "", len(text) + 1))
     return tokens
@@ -174,11 +174,11 @@ class _Parser:
         if token.kind == "name":
             if self.token.text == "(":
                 if token.text not in FUNCTIONS:
-                    raise InputError(f"unknown function {token.text!r} at column {token.column}; "
-                                     f"functions: {', '.join(FUNCTIONS)}")
+                    raise InputError(f"unknown function {quoted(token.text)} at column "
+                                     f"{token.column}; functions: {', '.join(FUNCTIONS)}")
                 return Call(token.text, self.parenthesised(self.advance()), token.column)
             if token.text in FUNCTIONS:
-                raise InputError(f"function {token.text!r} at column {token.column} needs an "
+                raise InputError(f"function {quoted(token.text)} at column {token.column} needs an "
                                  f"argument in parentheses, e.g. {token.text}(x)")
             return Name(token.text, token.column)
         if token.text == "(":
@@ -201,7 +201,7 @@ class _Parser:
     def unexpected(token):
         if token.kind == "end":
             return f"unexpected end of expression at column {token.column}"
-        return f"unexpected {token.text!r} at column {token.column}"
+        return f"unexpected {quoted(token.text)} at column {token.column}"
 
 
 def parse(text: str):

@@ -23,11 +23,11 @@ import csv
 import io
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 
-from chainrule.errors import InputError, RunFailed
+from chainrule.errors import InputError, RunFailed, quoted
+from chainrule.reading import read_json
 
 FORMATS = ("text", "markdown", "json", "csv")
 MAX_NET_BYTES = 10_000_000
@@ -44,7 +44,7 @@ def _vector(values, width, what):
     try:
         v = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
-        raise InputError(f"{what} must be numbers, got {values!r}") from None
+        raise InputError(f"{what} must be numbers, got {quoted(values)}") from None
     if v.ndim != 1 or v.size != width:
         raise InputError(f"{what} has {v.size} value(s) but the network's "
                          f"{'input' if what == 'input' else 'output'} layer has {width} units")
@@ -78,7 +78,7 @@ def explain(net, x, y, lr=None) -> Ledger:
     x = _vector(x, net.sizes[0], "input")
     y = _vector(y, net.sizes[-1], "target")
     if lr is not None and not (isinstance(lr, int | float) and math.isfinite(lr) and lr > 0):
-        raise InputError(f"lr must be a finite number > 0, got {lr!r}")
+        raise InputError(f"lr must be a finite number > 0, got {quoted(lr)}")
     trace = net.backprop_trace(x[None, :], y[None, :])
     if not math.isfinite(trace.cost):
         raise RunFailed(f"the cost is {trace.cost} for this input: the forward pass overflowed")
@@ -105,12 +105,14 @@ def _numbers(value, shape, where):
     """Check that ``value`` is a nested list of finite numbers of ``shape``; return an array."""
     if len(shape) == 0:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputError(f"{where}: expected a number, got {json.dumps(value)[:40]}")
+            raise InputError(f"{where}: expected a number, got "
+                             f"{quoted(value, render=json.dumps)}")
         if not math.isfinite(value):
             raise InputError(f"{where}: expected a finite number, got {value}")
         return value
     if not isinstance(value, list) or len(value) != shape[0]:
-        got = f"{len(value)} entries" if isinstance(value, list) else json.dumps(value)[:40]
+        got = (f"{len(value)} entries" if isinstance(value, list)
+               else quoted(value, render=json.dumps))
         raise InputError(f"{where}: expected a list of {shape[0]} entries, got {got}")
     return [_numbers(v, shape[1:], f"{where}[{i}]") for i, v in enumerate(value)]
 
@@ -132,40 +134,26 @@ def load_net_json(source):
         spec = source
     else:
         where = str(source)
-        try:
-            raw = Path(source).read_bytes()
-        except OSError as e:
-            raise InputError(f"{where}: cannot read the network file ({e.strerror})") from None
-        if len(raw) > MAX_NET_BYTES:
-            raise InputError(f"{where}: {len(raw)} bytes is too large for a network to explain")
-        try:
-            spec = json.loads(raw.decode("utf-8"))
-        except UnicodeDecodeError:
-            raise InputError(f"{where}: not a UTF-8 text file") from None
-        except json.JSONDecodeError as e:
-            raise InputError(f"{where}: invalid JSON at line {e.lineno}, column {e.colno}: "
-                             f"{e.msg}") from None
-        except RecursionError:
-            raise InputError(f"{where}: JSON nested too deeply") from None
+        spec = read_json(source, MAX_NET_BYTES)
     if not isinstance(spec, dict):
         raise InputError(f"{where}: expected a JSON object with keys {', '.join(_NET_KEYS)}")
     unknown = sorted(set(spec) - set(_NET_KEYS))
     if unknown:
-        raise InputError(f"{where}: unknown key {unknown[0]!r}; keys: {', '.join(_NET_KEYS)}")
+        raise InputError(f"{where}: unknown key {quoted(unknown[0])}; keys: {', '.join(_NET_KEYS)}")
     for key in ("layers", "weights", "biases"):
         if key not in spec:
-            raise InputError(f"{where}: missing key {key!r}")
+            raise InputError(f"{where}: missing key {quoted(key)}")
     sizes = spec["layers"]
     if (not isinstance(sizes, list) or len(sizes) < 2
             or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes)):
         raise InputError(f"{where}: 'layers' must be a list of at least 2 integers >= 1, "
-                         f"got {json.dumps(sizes)[:60]}")
+                         f"got {quoted(sizes, render=json.dumps)}")
     names = {}
     for key, table, default in (("activation", nn.ACTIVATIONS, "sigmoid"),
                                 ("output", nn.ACTIVATIONS, None), ("cost", nn.COSTS, "quadratic")):
         names[key] = spec.get(key, default)
         if names[key] is not None and names[key] not in table:
-            raise InputError(f"{where}: unknown {key} {names[key]!r}; choose one of "
+            raise InputError(f"{where}: unknown {key} {quoted(names[key])}; choose one of "
                              f"{', '.join(table)}")
     n_layers = len(sizes) - 1
     for key in ("weights", "biases"):
@@ -203,7 +191,7 @@ def render(result: dict, fmt: str = "text") -> str:
     """
     renderers = {"text": to_text, "markdown": to_markdown, "json": to_json, "csv": to_csv}
     if fmt not in renderers:
-        raise InputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        raise InputError(f"unknown format {quoted(fmt)}; choose one of {', '.join(FORMATS)}")
     return renderers[fmt](result)
 
 

@@ -9,13 +9,13 @@ shipped with chainrule by name (``mazur``: Matt Mazur's step-by-step example).
 
 from __future__ import annotations
 
-import json
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
+from chainrule.reading import loads_json
 
 
 def example_names() -> list:
@@ -32,13 +32,13 @@ def load_network(spec: str):
     path = Path(spec)
     if not path.exists() and spec in example_names():
         text = (resources.files("chainrule.explanations") / "nets" / f"{spec}.json").read_text()
-        return ledger.load_net_json(json.loads(text))   # shipped with chainrule: small, valid
+        return ledger.load_net_json(loads_json(text, f"--net {spec}"))
     if path.suffix.lower() in (".npz", ".mat"):
         from chainrule import nn
 
         return nn.load(path).astype("float64")
     if not path.exists() and path.suffix == "":
-        raise InputError(f"--net: no file {spec!r} and no example of that name; give a "
+        raise InputError(f"--net: no file {quoted(spec)} and no example of that name; give a "
                          f"NET.json, a model M.npz or one of: {', '.join(example_names())}")
     return ledger.load_net_json(path)
 

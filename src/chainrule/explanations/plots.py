@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule.errors import InputError, RunFailed
+from chainrule.errors import InputError, RunFailed, quoted
 from chainrule.fsutil import atomic_write
 
 DPI = 100
@@ -113,6 +113,10 @@ def _history_series(history):
     return epochs, series
 
 
+# a History's costs: the training objective (C_0 + λ's term) and the validation data cost C_0
+_CURVE_LABELS = {"train_cost": "train objective (C₀ + λ term)", "val_cost": "val cost C₀"}
+
+
 def learning_curves(history, path=None, title="learning curves", xlabel="epoch"):
     """Cost and accuracy (in percent) per epoch, training (solid) vs validation (dashed), as in
     Nielsen ch. 3, on whole-number ticks (``xlabel="iteration"`` for CG and L-BFGS).
@@ -143,7 +147,7 @@ def learning_curves(history, path=None, title="learning curves", xlabel="epoch")
             validation = "val" in key.lower() or "test" in key.lower()
             ax.plot(epochs[:len(values)], [v * percent for v in values],
                     "--" if validation else "-", marker="o", markersize=3,
-                    label=key.replace("_", " "))
+                    label=_CURVE_LABELS.get(key, key.replace("_", " ")))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(xlabel)
         ax.set_ylabel("accuracy (%)" if name == "accuracy" else name)
@@ -163,7 +167,16 @@ def confusion_matrix(y_true, y_pred, path=None, n_classes=None):
     if y_true.shape != y_pred.shape:
         raise InputError(f"confusion matrix: {y_true.size} true labels but {y_pred.size} "
                          "predictions")
-    k = n_classes or int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
+    found = int(max(y_true.max(initial=0), y_pred.max(initial=0))) + 1
+    if n_classes is not None:
+        if isinstance(n_classes, bool) or not isinstance(n_classes, int | np.integer) \
+                or n_classes < 1:
+            raise InputError(f"n_classes: expected an integer >= 1, got {quoted(n_classes)}")
+        if found > n_classes:
+            which = "y_true" if y_true.max(initial=0) + 1 == found else "y_pred"
+            raise InputError(f"confusion matrix: n_classes={n_classes} (labels 0.."
+                             f"{n_classes - 1}) but {which} has label {found - 1}")
+    k = n_classes or found
     counts = np.zeros((k, k), dtype=np.int64)
     np.add.at(counts, (y_true, y_pred), 1)
     figure = _figure("confusion_matrix")

@@ -12,7 +12,9 @@ differences, each changing no result beyond rounding:
 - the cost's 1/m is folded into δ^L once and carried through BP2, which is linear in δ;
 - a^l, δ^l and Σ_rows δ^l live in scratch buffers kept per batch size;
 - relu's BP2 mask and BP3's column sums are one pass (a C kernel where it was built);
-- BP2's product comes before BP4's in each layer, since BP4 may write into W^l itself.
+- BP2's product comes before BP4's in each layer, since BP4 may write into W^l itself;
+- where the C extension was built, the whole pass is one call into it (``_c_step``): these
+  same operations in the same order, bit for bit, without Python between them.
 
 This file is the network's one door into :mod:`chainrule._fast`.
 
@@ -31,6 +33,7 @@ from chainrule._fast import kernels
 from chainrule._fast.blas import gemm
 from chainrule._fast.flat import flat_views
 from chainrule.errors import InputError
+from chainrule.nn.inputs import check_l2, check_prepared
 
 __all__ = ["FusedBackprop", "flat_views"]
 
@@ -67,7 +70,7 @@ class FusedBackprop:
         return a
 
     def batch_stats(self, Y):
-        """:meth:`score` of the batch of the last :meth:`gradients` call, whose targets are Y.
+        """:meth:`totals` of the batch of the last :meth:`gradients` call, whose targets are Y.
 
         Reads a^L from the scratch buffers that call filled (computed with the weights as
         they were before any update since), so it costs no forward pass.
@@ -75,11 +78,13 @@ class FusedBackprop:
         >>> import numpy as np, chainrule as cr
         >>> net = cr.nn.Network([2, 1], init="zeros", dtype="float64")
         >>> X, Y = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0], [0.0]])
-        >>> _ = net.gradients(X, Y); net.batch_stats(Y) == net.score(X, Y)
+        >>> _ = net.gradients(X, Y); net.batch_stats(Y) == net.totals(X, Y)
         True
         """
         if self._last_output is None or len(self._last_output) != len(Y):
             raise InputError("batch_stats: needs the targets of the last gradients() call")
+        check_prepared(self._last_output, Y, self.sizes[-1], self.sizes[-1], self.dtype,
+                       "batch_stats")
         return self._stats(self._last_output, Y)
 
     def _buffers(self, m):
@@ -87,15 +92,20 @@ class FusedBackprop:
         if m not in self._scratch:
             if len(self._scratch) >= 4:  # e.g. a full batch size and a last partial one
                 self._scratch.clear()
+                self._rowsums.clear()
             acts = [np.empty((m, k), dtype=self.dtype) for k in self.sizes[1:]]
             deltas = [np.empty((m, k), dtype=self.dtype) for k in self.sizes[1:]]
             sums = [np.empty(k, dtype=self.dtype) for k in self.sizes[1:]]
             self._scratch[m] = (acts, deltas, sums)
         return self._scratch[m]
 
-    def _backprop(self, X, Y, l2, n, want_cost, out, scale=1.0, keep=0.0):
+    def _backprop(self, X, Y, l2, n, want_cost, out, scale=1.0, keep=0.0, adam=None):
         m, L = X.shape[0], len(self.weights)
         acts, deltas, sums = self._buffers(m)
+        if not want_cost and out is not None and self._c_step(X, Y, l2 / n, out, scale, keep,
+                                                              adam):
+            self._last_output = acts[L - 1]
+            return None, out
         a = X
         for l, (W, b, act) in enumerate(self._layers()):          # forward, into the buffers
             a = act.forward(self._weighted_input(a, W, b, acts[l]), out=acts[l])
@@ -114,7 +124,28 @@ class FusedBackprop:
             if l:
                 delta = backward_sums(self._hidden, below, a_prev, sums[l - 1])    # BP2
                 total = sums[l - 1]
+        if adam is not None:     # Adam's step, parameter by parameter, as the C step runs it
+            ms, vs, scratch, beta1, beta2, eps, step_size = adam
+            for p, g, m_, v, s in zip(self.params, grads, ms, vs, scratch):
+                kernels.adam(p, g, m_, v, s, beta1, beta2, eps, step_size)
         return cost, grads
+
+    def _c_step(self, X, Y, decay, out, scale, keep, adam=None):
+        """The whole pass below in one call into the C extension, where it was built and takes
+        this network and these arrays (the same operations in the same order: the same bits)."""
+        codes = self._step_codes
+        if codes is False:
+            codes = self._step_codes = kernels.step_codes(self._hidden.name, self._output.name,
+                                                          self._cost.name)
+        if codes is None:
+            return False
+        acts, deltas, sums = self._scratch[len(X)]
+        rowsums = self._rowsums.get(len(X))
+        if rowsums is None:      # softmax's Σ_k e^(z_k) per row
+            rowsums = self._rowsums[len(X)] = np.empty(len(X), dtype=self.dtype)
+        return kernels.network_step(codes, tuple(self.weights), tuple(self.biases), out, X, Y,
+                                    acts, deltas, sums, rowsums, scale, keep, decay,
+                                    None if adam is None else (*adam[:2], *adam[3:]))
 
     @staticmethod
     def _bp4(delta, a_prev, W, decay, out, scale, keep):
@@ -145,14 +176,17 @@ class FusedBackprop:
         out += total
         return out
 
-    def gradients(self, X, Y, l2=0.0, n=None, out=None, scale=1.0, keep=0.0):
+    def gradients(self, X, Y, l2=0.0, n=None, out=None, scale=1.0, keep=0.0, adam=None):
         """[∂C/∂W^1, ∂C/∂b^1, ...] matching ``params``; X checked, Y encoded (no validation).
 
         ``out``: optional list of arrays shaped like ``params`` (C-contiguous, same dtype) to
         write the gradients into instead of allocating new ones (e.g. an optimiser's buffers).
         With ``scale`` α and ``keep`` β it computes ``out_i ← α·∂C/∂θ_i + β·out_i`` instead,
         inside BP4's matrix product (BLAS's α and β): ``out=net.params, scale=-η, keep=1``
-        *is* an SGD step (``SGD.step_with`` passes the velocity for momentum). The forward
+        *is* an SGD step (``SGD.step_with`` passes the velocity for momentum). ``adam``:
+        ``(m, v, scratch, β1, β2, ε, step size)`` (``Adam.step_fused``) also runs
+        :func:`chainrule._fast.kernels.adam` on each parameter with its gradient, inside the
+        C step right after that gradient is computed. The forward
         activations and δs live in scratch buffers kept per batch size, so one network
         should not compute gradients in two threads at once.
 
@@ -165,9 +199,13 @@ class FusedBackprop:
         """
         if out is None and keep:
             raise InputError("gradients: keep= needs the arrays out= to keep")
-        n = X.shape[0] if n is None else n
-        return self._backprop(X, Y, l2, n, False, out, float(scale), float(keep))[1]
+        check_prepared(X, Y, self.sizes[0], self.sizes[-1], self.dtype, "gradients")
+        if out is None and adam is not None:
+            raise InputError("gradients: adam= needs the arrays out= for the gradients")
+        n = check_l2(l2, n, len(X))
+        return self._backprop(X, Y, l2, n, False, out, float(scale), float(keep), adam)[1]
 
     def value_and_grad(self, X, Y, l2=0.0, n=None):
         """(cost, gradients) in one pass; X checked and Y encoded, as for :meth:`gradients`."""
-        return self._backprop(X, Y, l2, X.shape[0] if n is None else n, True, None)
+        check_prepared(X, Y, self.sizes[0], self.sizes[-1], self.dtype, "value_and_grad")
+        return self._backprop(X, Y, l2, check_l2(l2, n, len(X)), True, None)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule.errors import InputError
+
 LEAKY_SLOPE = 0.01  # leaky-relu: σ(z) = z for z > 0, 0.01 z otherwise
 
 
@@ -172,3 +174,38 @@ class Softmax(Activation):
 ACTIVATIONS: dict[str, Activation] = {
     act.name: act for act in (Sigmoid(), Tanh(), ReLU(), LeakyReLU(), Identity(), Softmax())
 }
+
+
+def probabilities(a, output):
+    """Class probabilities from output activations a^L, or InputError saying why there are none.
+
+    Softmax outputs are a distribution over the classes (each row sums to 1). One sigmoid unit
+    is the probability of class 1, so the row is [1 − a, a] (scikit-learn's binary
+    ``predict_proba``). Several sigmoid units are independent outputs, each in [0, 1] on its
+    own: a row need not sum to 1, so they are no distribution over classes, and any other
+    output activation is no probability at all.
+
+    >>> probabilities(np.array([[0.8]]), "sigmoid")
+    array([[0.2, 0.8]])
+    >>> probabilities(np.array([[0.9, 0.4]]), "sigmoid")
+    Traceback (most recent call last):
+    ...
+    chainrule.errors.InputError: predict_proba: the network's 2 sigmoid outputs are independent...
+    """
+    reason = no_probabilities(output, a.shape[1])
+    if reason:
+        raise InputError(f"predict_proba: {reason}")
+    return np.hstack([1 - a, a]) if a.shape[1] == 1 else a
+
+
+def no_probabilities(output, n_outputs) -> str:
+    """Why ``n_outputs`` units of ``output`` are not class probabilities ("" when they are)."""
+    if output == "softmax" or (output == "sigmoid" and n_outputs == 1):
+        return ""
+    if output == "sigmoid":
+        return (f"the network's {n_outputs} sigmoid outputs are independent, each in [0, 1] on "
+                "its own (a row need not sum to 1), so they are not probabilities of classes; "
+                "forward(X) gives them as they are, and output 'softmax' (cost "
+                "'log-likelihood') gives probabilities")
+    return (f"the network's {output} outputs are not probabilities; forward(X) gives them as "
+            "they are, and output 'softmax' (cost 'log-likelihood') gives probabilities")

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 import chainrule as cr
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.nn.functional import network_cost
 from chainrule.nn.inputs import check_l2
 
@@ -168,9 +168,9 @@ def check_network(net, X, y, l2=0.0, eps=1e-6, tolerance=1e-7, order=2,
     directions and sampled entries.
     """
     if order not in (2, 4):
-        raise InputError(f"order: expected 2 or 4 (central differences), got {order!r}")
+        raise InputError(f"order: expected 2 or 4 (central differences), got {quoted(order)}")
     if not (isinstance(eps, int | float) and 0 < eps < 1):
-        raise InputError(f"eps: expected a small positive step such as 1e-6, got {eps!r}")
+        raise InputError(f"eps: expected a small positive step such as 1e-6, got {quoted(eps)}")
     net64 = net.astype("float64")
     X, Y = net64._check_batch(X, y)
     n = check_l2(l2, None, len(X))

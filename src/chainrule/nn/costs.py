@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.nn.activations import ACTIVATIONS, Activation
 
 
@@ -108,7 +108,7 @@ def lookup(table: dict, name, what: str):
     try:
         return table[name]
     except (KeyError, TypeError):
-        raise InputError(f"unknown {what} {name!r}; choose one of "
+        raise InputError(f"unknown {what} {quoted(name)}; choose one of "
                          f"{', '.join(table)}") from None
 
 
@@ -124,7 +124,7 @@ def check_pairing(sizes, activation: str, output: str, cost: str) -> None:
     out = lookup(ACTIVATIONS, output, "output activation")
     lookup(COSTS, cost, "cost")
     if not hidden.hidden_ok and len(sizes) > 2:
-        raise InputError(f"activation {activation!r} can only be used for the output layer; "
+        raise InputError(f"activation {quoted(activation)} can only be used for the output layer; "
                          "choose one of sigmoid, tanh, relu, leaky-relu, identity for the "
                          "hidden layers")
     if output == "softmax" and sizes[-1] < 2:
@@ -132,9 +132,9 @@ def check_pairing(sizes, activation: str, output: str, cost: str) -> None:
                          f"{sizes[-1]} (with one unit use output 'sigmoid')")
     if cost == "log-likelihood" and output != "softmax":
         raise InputError("cost 'log-likelihood' needs output 'softmax' (a probability "
-                         f"distribution over the classes), got output {output!r}")
+                         f"distribution over the classes), got output {quoted(output)}")
     if cost == "cross-entropy" and output not in ("sigmoid", "softmax"):
         low, high = out.bounds
         raise InputError(f"cost 'cross-entropy' takes ln a and ln(1 − a), so it needs outputs in "
-                         f"(0, 1) (output 'sigmoid' or 'softmax'); output {output!r} ranges over "
-                         f"({low}, {high})")
+                         f"(0, 1) (output 'sigmoid' or 'softmax'); output {quoted(output)} ranges "
+                         f"over ({low}, {high})")

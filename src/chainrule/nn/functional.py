@@ -31,11 +31,18 @@ from __future__ import annotations
 import numpy as np
 
 import chainrule as cr
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.nn._fused import flat_views
-from chainrule.nn.activations import ACTIVATIONS, LEAKY_SLOPE
+from chainrule.nn.activations import ACTIVATIONS, LEAKY_SLOPE, probabilities
 from chainrule.nn.costs import check_pairing
-from chainrule.nn.inputs import check_batch, check_dtype, check_inputs, check_l2, encode_targets
+from chainrule.nn.inputs import (
+    check_batch,
+    check_dtype,
+    check_inputs,
+    check_l2,
+    check_prepared,
+    encode_targets,
+)
 from chainrule.nn.network import CostName
 
 # the activations of activations.py, written with the engine's ops
@@ -128,7 +135,7 @@ class EngineModel:
         self.output = output or ("softmax" if cost == "log-likelihood" else "sigmoid")
         self.cost_name = cost
         if not isinstance(n_inputs, int | np.integer) or n_inputs < 1:
-            raise InputError(f"n_inputs: expected a positive int, got {n_inputs!r}")
+            raise InputError(f"n_inputs: expected a positive int, got {quoted(n_inputs)}")
         try:
             z = np.asarray(forward(self.params, np.zeros((1, n_inputs), dtype=self.dtype)))
         except Exception as error:  # a user's function: report it as bad input, one line
@@ -171,8 +178,11 @@ class EngineModel:
                               distributions=self.cost_name == "log-likelihood")
 
     def value_and_grad(self, X, Y, l2=0.0, n=None):
-        """(cost, gradients matching ``params``) by the engine's reverse mode; no validation."""
-        f = self._objective(X, Y, l2, X.shape[0] if n is None else n)
+        """(cost, gradients matching ``params``) by the engine's reverse mode; X checked and Y
+        encoded (only their shapes are checked here)."""
+        check_prepared(X, Y, self.sizes[0], self.sizes[1], self.dtype, "value_and_grad")
+        n = check_l2(l2, n, len(X))
+        f = self._objective(X, Y, l2, n)
         value, grads = cr.value_and_grad(f, argnums=self._argnums)(*self.params)
         return float(value), [np.asarray(g, dtype=self.dtype) for g in grads]
 
@@ -189,20 +199,30 @@ class EngineModel:
 
     def penalty(self, l2, n):
         """The L2 term λ/(2n) Σ w² over the decayed parameters, a Python float."""
+        n = check_l2(l2, n, None)
         if not l2:
             return 0.0
         return l2 / (2 * n) * sum(float(np.vdot(p, p)) for p, d in zip(self.params, self._decay)
                                   if d)
 
-    def score(self, X, Y):
+    def score(self, X, y):
+        """Accuracy in [0, 1] on labels or targets ``y`` (scikit-learn's ``score``), validated."""
+        X, Y = check_batch(X, y, self.sizes[0], self.sizes[1], self.dtype,
+                           distributions=self.cost_name == "log-likelihood")
+        return self.totals(X, Y)[1] / len(X)
+
+    def totals(self, X, Y):
         """(Σ_x C_0,x, rows predicted right) on X checked and Y encoded: one forward pass, no
         validation, no L2 term (``cr.train`` scores a whole set this way, in chunks).
 
         >>> model = EngineModel(lambda params, X: X @ params[0], [np.zeros((2, 2))], n_inputs=2,
         ...                     dtype="float64")     # a^L = (1/2, 1/2): C_x = ln 2, argmax 0
-        >>> model.score(np.ones((3, 2)), np.eye(2)[[0, 1, 1]])
+        >>> model.totals(np.ones((3, 2)), np.eye(2)[[0, 1, 1]])
         (2.0794415416798357, 1)
+        >>> model.score(np.ones((3, 2)), [0, 1, 1])
+        0.3333333333333333
         """
+        check_prepared(X, Y, self.sizes[0], self.sizes[1], self.dtype, "totals")
         z = np.asarray(self.forward_fn(self.params, X))
         cost = float(np.asarray(output_cost(z, Y, self.output, self.cost_name))) * len(X)
         a = np.array(z, dtype=self.dtype)
@@ -213,15 +233,20 @@ class EngineModel:
             correct = np.count_nonzero(a.argmax(axis=1) == Y.argmax(axis=1))
         return cost, int(correct)
 
-    def predict_proba(self, X):
-        """The output activations a^L."""
+    def forward(self, X):
+        """The output activations a^L for the rows of X."""
         X = self.check_inputs(X)
         z = np.array(self.forward_fn(self.params, X), dtype=self.dtype)
         return ACTIVATIONS[self.output].forward(z, out=z)
 
+    def predict_proba(self, X):
+        """Class probabilities as ``Network.predict_proba`` gives them (InputError for several
+        sigmoid outputs, which are independent)."""
+        return probabilities(self.forward(X), self.output)
+
     def predict(self, X):
         """Class labels: argmax of a^L, or a >= 0.5 for a single output unit."""
-        a = self.predict_proba(X)
+        a = self.forward(X)
         return (a[:, 0] >= 0.5).astype(np.int64) if a.shape[1] == 1 else a.argmax(axis=1)
 
     def to_vector(self):

@@ -29,7 +29,7 @@ import warnings
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 EX4_EPSILON = 0.12
 
@@ -110,13 +110,13 @@ def initialise(sizes, init="scaled-normal", seed=None, scale=None):
     ([(3, 2), (1, 3)], [(3,), (1,)])
     """
     if init not in INITS:
-        raise InputError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+        raise InputError(f"unknown init {quoted(init)}; choose one of {', '.join(INITS)}")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
                              or seed < 0):
-        raise InputError(f"seed: expected None or an integer >= 0, got {seed!r}")
+        raise InputError(f"seed: expected None or an integer >= 0, got {quoted(seed)}")
     if scale is not None and not (isinstance(scale, int | float) and np.isfinite(scale)
                                   and scale > 0):
-        raise InputError(f"init_scale: expected a positive number, got {scale!r}")
+        raise InputError(f"init_scale: expected a positive number, got {quoted(scale)}")
     if init == "zeros" and len(sizes) > 2:
         warnings.warn("init='zeros': every hidden unit of a layer starts equal and gets the same "
                       "gradient, so the hidden units stay identical under training, up to rounding "

@@ -14,9 +14,12 @@ chainrule.errors.InputError: y: row 1 has label 3, but the output layer has 3 un
 
 from __future__ import annotations
 
+import math
+import sys
+
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 
 def check_dtype(dtype):
@@ -39,19 +42,27 @@ def check_sizes(sizes):
         ok = False
     if not ok or len(ints) < 2 or min(ints) < 1:
         raise InputError(f"sizes: expected at least two layer sizes >= 1 (e.g. [784, 30, 10]), "
-                         f"got {sizes!r}")
+                         f"got {quoted(sizes)}")
     return tuple(ints)
 
 
+_REALS, _INTEGERS = (int, float, np.integer, np.floating), (int, np.integer)
+_FLOAT_MAX = sys.float_info.max   # a larger integer λ (10**400) has no float
+
+
 def check_l2(l2, n, m):
-    """The n of the L2 term: ``m`` (the batch) when n is None; InputError for bad λ or n."""
-    if isinstance(l2, bool) or not (isinstance(l2, int | float | np.number) and np.isfinite(l2)
-                                    and l2 >= 0):
-        raise InputError(f"l2: expected a number >= 0, got {l2!r}")
+    """The n of the L2 term: ``m`` (the batch) when n is None; InputError for bad λ or n
+    (and for n None when there is no batch, m None, and λ > 0)."""
+    if isinstance(l2, bool) or not (isinstance(l2, _REALS) and l2 >= 0 and (
+            l2 <= _FLOAT_MAX if isinstance(l2, _INTEGERS) else math.isfinite(l2))):
+        raise InputError(f"l2: expected a finite number >= 0, got {quoted(l2)}")
     if n is None:
+        if m is None and l2:
+            raise InputError("n: the L2 term λ/(2n) Σ w² needs n, the number of training "
+                             "examples")
         return m
-    if isinstance(n, bool) or not (isinstance(n, int | np.integer) and n >= 1):
-        raise InputError(f"n: expected the number of training examples (>= 1), got {n!r}")
+    if isinstance(n, bool) or not (isinstance(n, _INTEGERS) and n >= 1):
+        raise InputError(f"n: expected the number of training examples (>= 1), got {quoted(n)}")
     return int(n)
 
 
@@ -164,3 +175,32 @@ def check_batch(X, y, n_inputs, k, dtype, distributions=False):
     if len(Y) != len(X):
         raise InputError(f"y: {len(Y)} rows of labels or targets for {len(X)} rows of X")
     return X, Y
+
+
+
+def check_prepared(X, Y, n_inputs, k, dtype, method):
+    """The O(1) checks of a hot path that takes X checked and Y encoded (``gradients``,
+    ``totals``): no pass over the values, but never a NumPy error for the wrong arrays.
+
+    >>> check_prepared(np.zeros((4, 2)), np.zeros(4), 2, 3, np.float64, "gradients")
+    Traceback (most recent call last):
+    ...
+    chainrule.errors.InputError: gradients: Y must be encoded targets, a (4, 3) float64 array ...
+    """
+    if (type(X) is np.ndarray and type(Y) is np.ndarray and X.ndim == 2 and Y.ndim == 2
+            and X.shape[1] == n_inputs and Y.shape == (len(X), k) and len(X)
+            and X.dtype == dtype and Y.dtype == dtype):
+        return      # the hot path: a few attribute reads
+    _check_array(X, None, n_inputs, dtype, method, "X", "checked inputs", "check_inputs(X)")
+    _check_array(Y, len(X), k, dtype, method, "Y", "encoded targets",
+                 "encode_targets(y) from labels")
+
+
+def _check_array(array, rows, columns, dtype, method, name, what, maker):
+    ok = isinstance(array, np.ndarray) and array.ndim == 2 and array.dtype == dtype \
+        and array.shape[1] == columns and rows in (None, array.shape[0]) and len(array) > 0
+    if not ok:
+        got = (f"shape {array.shape} {array.dtype}" if isinstance(array, np.ndarray)
+               else type(array).__name__)
+        raise InputError(f"{method}: {name} must be {what}, a ({rows or 'n'}, {columns}) "
+                         f"{np.dtype(dtype)} array ({maker} makes one); got {got}")

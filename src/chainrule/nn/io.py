@@ -10,8 +10,9 @@ ones back). ``training`` holds the epoch, the optimiser's config and scalar stat
 shuffling Generator's state, the history and free metadata.
 
 Loading reads each member with NumPy's header parser (no pickle, no ``allow_pickle``),
-checks every name, shape, dtype and value against the config before building anything, and
-turns every problem into one :class:`~chainrule.errors.InputError` line naming the file.
+checks every name, shape, dtype and value (every float finite: the model's, the optimiser's,
+early stopping's) against the config before building anything, and turns every problem into
+one :class:`~chainrule.errors.InputError` line naming the file and the entry.
 
 Coursera ex4's ``ex4weights.mat`` loads too (:func:`load_ex4_weights`): a path ending in
 ``.mat`` is read as MATLAB's ``Theta1``, ``Theta2``, ... (no training state).
@@ -36,8 +37,9 @@ from pathlib import Path
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.fsutil import atomic_write
+from chainrule.reading import MAX_BYTES, loads_json, open_binary
 
 FORMAT, VERSION = "chainrule-model", 1
 META = "__meta__"
@@ -53,23 +55,73 @@ def _param_names(model):
     return [f"p{i}" for i in range(len(model.params))]
 
 
+class NotFinite(InputError):
+    """:func:`save` refused: an array (``name``) or the metadata holds NaN or inf."""
+
+    def __init__(self, path, name, what):
+        super().__init__(f"{path}: not written: {what} (NaN or inf); any file already there "
+                         "is kept")
+        self.name = name
+
+
+def _refuse_non_finite(path, arrays):
+    """NotFinite for the first array holding NaN or inf (nothing non-finite is ever saved)."""
+    for name, array in arrays.items():
+        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+            bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+            raise NotFinite(path, name, f"{name} holds {bad} non-finite "
+                            f"value{'s' if bad > 1 else ''}")
+
+
+def _non_finite_number(value, where=""):
+    """The JSON path of the first NaN or inf in ``value`` ("training.history.val_cost[2]")."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where
+    items = (value.items() if isinstance(value, dict)
+             else enumerate(value) if isinstance(value, list | tuple) else ())
+    for key, item in items:
+        inner = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}".lstrip(".")
+        found = _non_finite_number(item, inner)
+        if found:
+            return found
+    return None
+
+
 def save(model, path, training=None, training_arrays=None):
     """Write ``model`` to ``path`` atomically.
 
     The file is exactly ``path`` (no suffix is added). A ``kill -9`` at any moment leaves the
     previous complete file or the new one. ``training`` (JSON) and ``training_arrays`` (name
     -> array) are what ``cr.training.save_checkpoint`` adds; the model file keeps them as given.
+    An array or a metadata number that is NaN or inf is refused (:class:`NotFinite`, an
+    InputError) before anything is written, so a good file is never replaced by a broken one.
+
+    >>> import tempfile, pathlib, chainrule as cr
+    >>> net = cr.nn.Network([2, 1], seed=0)
+    >>> net.biases[0][0] = float("nan")
+    >>> try:
+    ...     save(net, pathlib.Path(tempfile.mkdtemp()) / "m.npz")
+    ... except InputError as e:
+    ...     print(str(e).split(": ", 1)[1])
+    not written: b1 holds 1 non-finite value (NaN or inf); any file already there is kept
     """
     arrays = {name: np.ascontiguousarray(p) for name, p in zip(_param_names(model), model.params)}
     meta = {"format": FORMAT, "version": VERSION, "config": model.config(),
             "dtype": str(model.dtype), "params": list(arrays), "training": training}
     for name, array in (training_arrays or {}).items():
         if name in arrays or name == META or not name.startswith(TRAINING_PREFIXES):
-            raise InputError(f"{path}: training array name {name!r} is not allowed")
+            raise InputError(f"{path}: training array name {quoted(name)} is not allowed")
         arrays[name] = np.ascontiguousarray(array)
+    _refuse_non_finite(path, arrays)
     try:
         text = json.dumps(meta, allow_nan=False)
-    except (TypeError, ValueError) as error:
+    except ValueError as error:
+        if "Out of range float" not in str(error):
+            raise InputError(f"{path}: the metadata cannot be written as JSON ({error})") \
+                from None
+        where = _non_finite_number(meta) or "the metadata"
+        raise NotFinite(path, where, f"{where} in the metadata is not finite") from None
+    except (TypeError, RecursionError) as error:
         raise InputError(f"{path}: the metadata cannot be written as JSON ({error})") from None
     arrays[META] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     with atomic_write(path, "wb") as f:
@@ -134,18 +186,20 @@ def read(path, reader_class=None):
     if path.suffix.lower() == ".mat":
         return None, load_ex4_weights(path), None
     try:
-        with zipfile.ZipFile(path) as zf:
-            reader = (reader_class or ModelReader)(path, zf)
-            net, training = reader.read()
-            return reader, net, training
+        with open_binary(path, MAX_BYTES, head=lambda head: _zip_head(path, head)) as f:
+            try:
+                zf = zipfile.ZipFile(f)
+            except zipfile.BadZipFile as error:
+                f.seek(0)
+                raise InputError(f"{path}: {_not_a_zip(f.read(6), error)}") from None
+            with zf:
+                reader = (reader_class or ModelReader)(path, zf)
+                net, training = reader.read()
+                return reader, net, training
     except InputError:
         raise
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a model file") from None
     except zipfile.BadZipFile as error:
-        raise InputError(f"{path}: {_not_a_zip(path, error)}") from None
+        raise InputError(f"{path}: truncated or corrupt zip ({error})") from None
     # what zipfile raises on damaged archives (NotImplementedError: an unknown compression
     # method in a corrupted header)
     except (OSError, EOFError, ValueError, KeyError, NotImplementedError, RuntimeError,
@@ -154,12 +208,13 @@ def read(path, reader_class=None):
                          f"{error})") from None
 
 
-def _not_a_zip(path, error):
-    try:
-        with open(path, "rb") as f:
-            head = f.read(6)
-    except OSError:
-        head = b""
+def _zip_head(path, head):
+    """A pipe's first bytes: an .npz starts with a zip entry ("PK"); refuse anything else now."""
+    if not head.startswith(b"PK"):
+        raise InputError(f"{path}: {_not_a_zip(head, 'no zip header')}")
+
+
+def _not_a_zip(head, error):
     if head.startswith(b"\x93NUMPY"):
         return "not a chainrule model (a single .npy array, not an .npz archive)"
     if head.startswith(b"PK"):
@@ -175,7 +230,7 @@ class ModelReader:
         names = zf.namelist()
         odd = [n for n in names if not n.endswith(".npy")]
         if odd:
-            self.fail(f"not a chainrule model (unexpected entry {odd[0]!r})")
+            self.fail(f"not a chainrule model (unexpected entry {quoted(odd[0])})")
         self.members = {n[:-4] for n in names}
         if len(self.members) != len(names):
             self.fail("not a chainrule model (repeated entries)")
@@ -184,7 +239,9 @@ class ModelReader:
         raise InputError(f"{self.path}: {problem}")
 
     def array(self, name, shape, dtype, limit=None):
-        """Member ``name`` after checking its header against ``shape`` and ``dtype``."""
+        """Member ``name`` after checking its header against ``shape`` (None: any shape of at
+        most ``limit`` bytes) and ``dtype``, and (a floating-point array) that every value in
+        it is finite."""
         if name not in self.members:
             self.fail(f"missing {name}")
         info = self.zf.getinfo(name + ".npy")
@@ -203,9 +260,9 @@ class ModelReader:
                 self.fail(f"{name} uses .npy format {version}, not 1.0 or 2.0")
             if found_dtype.hasobject:
                 self.fail(f"{name} holds Python objects (pickled data); refusing to load it")
-            if shape is None:           # a 1-d vector of unknown length (the metadata)
-                if len(found) != 1 or found[0] > limit:
-                    self.fail(f"{name} has shape {found}, expected a vector")
+            if shape is None:           # any shape, within the limit
+                if math.prod(found) * found_dtype.itemsize > limit:
+                    self.fail(f"{name} has shape {found}, larger than expected")
                 shape = found
             if tuple(found) != tuple(shape):
                 self.fail(f"{name} has shape {tuple(found)}, expected {tuple(shape)}")
@@ -216,21 +273,23 @@ class ModelReader:
         if len(data) != size:
             self.fail(f"{name} holds {len(data)} bytes of data, expected {size}")
         order = "F" if fortran else "C"
-        return np.frombuffer(data, dtype=found_dtype).reshape(shape, order=order).copy()
+        array = np.frombuffer(data, dtype=found_dtype).reshape(shape, order=order).copy()
+        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+            self.fail(f"{name} contains NaN or infinite values")
+        return array
 
     def meta(self):
         if META not in self.members:
             self.fail(f"not a chainrule model (no {META} entry)")
         raw = self.array(META, None, np.uint8, limit=_META_LIMIT)
-        try:
-            meta = json.loads(raw.tobytes().decode("utf-8"))
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            self.fail(f"not a chainrule model ({META} is not JSON)")
+        if raw.ndim != 1:
+            self.fail(f"{META} has shape {raw.shape}, expected a vector")
+        meta = loads_json(raw.tobytes(), f"{self.path}: {META}", max_bytes=_META_LIMIT)
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            self.fail(f"not a chainrule model ({META} has no format {FORMAT!r})")
+            self.fail(f"not a chainrule model ({META} has no format {quoted(FORMAT)})")
         version = meta.get("version")
         if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            self.fail(f"format version {version!r} is not valid")
+            self.fail(f"format version {quoted(version)} is not valid")
         if version > VERSION:
             self.fail(f"format version {version} is newer than this chainrule ({VERSION}); "
                       f"upgrade chainrule to read it")
@@ -256,22 +315,21 @@ class ModelReader:
         shapes = [s for l in range(1, len(sizes)) for s in ((sizes[l], sizes[l - 1]),
                                                             (sizes[l],))]
         if meta.get("params") != names:
-            self.fail(f"metadata lists params {meta.get('params')!r}, expected {names}")
+            self.fail(f"metadata lists params {quoted(meta.get('params'))}, expected {names}")
         training = meta.get("training")
         expected = {META, *names}
         if isinstance(training, dict):
             expected |= self.training_members(training, len(names))
         extra = sorted(self.members - expected)
         if extra:
-            self.fail(f"not a chainrule model (unexpected entry {extra[0]!r})")
+            self.fail(f"not a chainrule model (unexpected entry {quoted(extra[0])})")
         params = [self.array(name, shape, dtype) for name, shape in zip(names, shapes)]
-        for name, p in zip(names, params):
-            if not np.isfinite(p).all():
-                self.fail(f"{name} contains NaN or infinite values")
+        self.check_training_arrays(sorted(expected - {META, *names}), dtype,
+                                   sum(p.nbytes for p in params))
         odd = [k for k in ("activation", "output", "cost", "init") if not isinstance(
             config.get(k, ""), str)]
         if odd:
-            self.fail(f"config: {odd[0]} must be a name, got {config[odd[0]]!r}")
+            self.fail(f"config: {odd[0]} must be a name, got {quoted(config[odd[0]])}")
         try:
             net = Network.from_config(config, params)
         except (InputError, TypeError) as error:
@@ -281,3 +339,9 @@ class ModelReader:
     def training_members(self, training, n_params):
         """The members a file's training state may hold (read by checkpoints, not here)."""
         return {m for m in self.members if m.startswith(TRAINING_PREFIXES)}
+
+    def check_training_arrays(self, names, dtype, nbytes):
+        """Check the training state's arrays without using them: each in the model's dtype, no
+        larger than its parameters (``nbytes``), every value finite."""
+        for name in names:
+            self.array(name, None, dtype, limit=nbytes)

@@ -31,9 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.nn._fused import FusedBackprop, flat_views
-from chainrule.nn.activations import ACTIVATIONS
+from chainrule.nn.activations import ACTIVATIONS, probabilities
 from chainrule.nn.costs import COSTS, check_pairing
 from chainrule.nn.init import INITS, initialise
 from chainrule.nn.inputs import (
@@ -42,6 +42,7 @@ from chainrule.nn.inputs import (
     check_dtype,
     check_inputs,
     check_l2,
+    check_prepared,
     check_sizes,
     encode_targets,
 )
@@ -112,7 +113,7 @@ class Network(FusedBackprop):
             output = "softmax" if cost == "log-likelihood" else "sigmoid"
         check_pairing(self.sizes, activation, output, cost)
         if init not in INITS:
-            raise InputError(f"unknown init {init!r}; choose one of {', '.join(INITS)}")
+            raise InputError(f"unknown init {quoted(init)}; choose one of {', '.join(INITS)}")
         self.activation, self.output, self.cost_name = activation, output, cost
         self.init, self.init_scale, self.seed = init, init_scale, seed
         self.dtype = check_dtype(dtype)
@@ -130,6 +131,8 @@ class Network(FusedBackprop):
         self.weights, self.biases = self.params[0::2], self.params[1::2]
         self._scratch = {}  # batch size -> (activation buffers, delta buffers) for gradients()
         self._last_output = None  # a^L of the last gradients() call (a view of its scratch)
+        self._rowsums = {}   # batch size -> softmax's row sums, for the C step
+        self._step_codes = False   # the C step's codes for this network (None: not taken)
 
     @property
     def cost(self):
@@ -216,7 +219,16 @@ class Network(FusedBackprop):
         """
         return self._forward(self.check_inputs(X))
 
-    predict_proba = forward
+    def predict_proba(self, X):
+        """Class probabilities: a^L of softmax outputs, [1 − a, a] of one sigmoid unit.
+
+        Several sigmoid units are independent outputs, not a distribution over the classes
+        (a row need not sum to 1): InputError, saying so; :meth:`forward` gives them.
+
+        >>> Network([2, 1], init="zeros").predict_proba([[1.0, 2.0]])
+        array([[0.5, 0.5]], dtype=float32)
+        """
+        return probabilities(self.forward(X), self.output)
 
     def predict(self, X):
         """Class labels: argmax of a^L, or a >= 0.5 for a single output unit.
@@ -235,6 +247,7 @@ class Network(FusedBackprop):
         >>> Network([2, 1], weights=[[[3.0, 4.0]]], biases=[[1.0]]).penalty(2.0, 10)  # 2/20·25
         2.5
         """
+        n = check_l2(l2, n, None)
         if not l2:
             return 0.0
         return l2 / (2 * n) * sum(float(np.vdot(W, W)) for W in self.weights)
@@ -247,15 +260,29 @@ class Network(FusedBackprop):
             correct = np.count_nonzero(a.argmax(axis=1) == Y.argmax(axis=1))
         return self._cost.fn(a, Y) * len(a), int(correct)
 
-    def score(self, X, Y):
+    def score(self, X, y):
+        """Accuracy in [0, 1]: the fraction of rows whose :meth:`predict` is the label
+        (scikit-learn's ``score``); ``y`` is labels or targets, both validated as for
+        :meth:`cost`.
+
+        >>> net = Network([2, 1], init="zeros")          # a = 0.5 everywhere: class 1
+        >>> net.score([[1.0, 2.0], [3.0, 4.0]], [1, 0])
+        0.5
+        """
+        X, Y = self._check_batch(X, y)
+        return self.totals(X, Y)[1] / len(X)
+
+    def totals(self, X, Y):
         """(Σ_x C_0,x, rows right) on X checked and Y encoded, in one forward pass (no L2 term).
 
-        No validation: for callers that checked X once and score it in chunks.
+        No pass over the values (only their shapes are checked): for callers that checked X
+        once and score it in chunks (``cr.train``).
 
         >>> net = Network([2, 1], init="zeros", dtype="float64")   # a = 0.5: C_x = 0.125
-        >>> net.score(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0], [0.0]]))
+        >>> net.totals(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[1.0], [0.0]]))
         (0.25, 1)
         """
+        check_prepared(X, Y, self.sizes[0], self.sizes[-1], self.dtype, "totals")
         return self._stats(self._forward(X), Y)
 
     def compute_cost(self, X, y, l2=0.0, n=None):

@@ -18,12 +18,12 @@ import signal
 import sys
 import threading
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 
 def _port(text):
     if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {quoted(text)}")
     return int(text)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.playground.datasets import DATASETS, FEATURES, REGRESSION
 
 HIDDEN_ACTIVATIONS = ("tanh", "sigmoid", "relu", "leaky-relu", "identity")
@@ -44,14 +44,14 @@ def _number(config, key, low, high, low_open=False, integer=False):
             or (low_open and value == low):
         kind = "an integer" if integer else "a number"
         bound = f"> {low:g}" if low_open else f">= {low:g}"
-        raise InputError(f"{key}: expected {kind} {bound} and <= {high:g}, got {value!r}")
+        raise InputError(f"{key}: expected {kind} {bound} and <= {high:g}, got {quoted(value)}")
     return value
 
 
 def _name(config, key, names):
     value = config[key]
     if value not in names:
-        raise InputError(f"{key}: unknown name {value!r}; choose one of {', '.join(names)}")
+        raise InputError(f"{key}: unknown name {quoted(value)}; choose one of {', '.join(names)}")
     return value
 
 
@@ -62,7 +62,7 @@ def _layers(value):
     for size in value:
         if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_NEURONS:
             raise InputError(f"layers: every hidden layer has 1 to {MAX_NEURONS} units, got "
-                             f"{size!r}")
+                             f"{quoted(size)}")
     return list(value)
 
 
@@ -72,7 +72,7 @@ def _features(value):
                          f"{', '.join(FEATURES)}, got {str(value)[:60]}")
     unknown = [f for f in value if f not in FEATURES]
     if unknown:
-        raise InputError(f"features: unknown name {unknown[0]!r}; choose from "
+        raise InputError(f"features: unknown name {quoted(unknown[0])}; choose from "
                          f"{', '.join(FEATURES)}")
     if len(set(value)) != len(value):
         raise InputError("features: a feature is listed twice")
@@ -109,7 +109,7 @@ def parse_config(raw, classes=None) -> dict:
         raise InputError("config: expected a JSON object")
     unknown = sorted(set(raw) - set(DEFAULTS))
     if unknown:
-        raise InputError(f"config: unknown key {unknown[0]!r}; the keys are "
+        raise InputError(f"config: unknown key {quoted(unknown[0])}; the keys are "
                          f"{', '.join(DEFAULTS)}")
     config = {**DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
     _name(config, "dataset", DATASETS)

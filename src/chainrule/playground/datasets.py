@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, RunFailed, quoted
 
 CLASSIFICATION = ("circle", "xor", "gauss", "spiral")
 REGRESSION = ("plane", "multi-gauss")
@@ -165,10 +165,18 @@ def _load_csv_text(text):
         raise InputError(f"csv: {len(raw)} bytes; the limit is {MAX_CSV_BYTES} (1 MiB)")
     from chainrule.data import load_csv
 
-    fd, path = tempfile.mkstemp(suffix=".csv", prefix="playground-")
+    path = None
     try:
+        fd, path = tempfile.mkstemp(suffix=".csv", prefix="playground-")
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
+    except OSError as error:            # disk full: say where, not the temporary file's name
+        if path is not None:
+            os.unlink(path)
+        reason = os.strerror(error.errno).lower() if error.errno else str(error)
+        raise RunFailed(f"csv: cannot keep the upload for reading in {tempfile.gettempdir()}: "
+                        f"{reason}") from None
+    try:
         try:
             X, y = load_csv(path)
         except InputError as error:     # name the upload, not the temporary file
@@ -231,4 +239,4 @@ def make_dataset(name, noise=0.0, train_fraction=0.5, points=None, seed=0,
         return Dataset(X_train, y_train, X_test, y_test, None, None,
                        [f"column {i + 1}" for i in range(X.shape[1])], "classification",
                        classes)
-    raise InputError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    raise InputError(f"unknown dataset {quoted(name)}; choose one of {', '.join(DATASETS)}")

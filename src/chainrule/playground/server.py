@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 
 import chainrule as cr
-from chainrule.errors import InputError, RunFailed
+from chainrule.errors import InputError, RunFailed, quoted
 from chainrule.playground import why
 from chainrule.playground.config import (
     COSTS,
@@ -44,6 +44,7 @@ from chainrule.playground.config import (
 )
 from chainrule.playground.datasets import DATASETS, FEATURES, MAX_CSV_BYTES
 from chainrule.playground.session import MAX_GRID, Session
+from chainrule.reading import loads_json
 
 MAX_BODY = MAX_CSV_BYTES + (64 << 10)   # a JSON body: an uploaded CSV and some room
 MAX_SESSIONS = 32                       # kept at once; the least recently used goes first
@@ -78,7 +79,7 @@ class Sessions:
         with self._lock:
             session = self._items.get(sid)
             if session is None:
-                raise HTTPError(404, f"unknown session {sid!r} (it may have expired: at most "
+                raise HTTPError(404, f"unknown session {quoted(sid)} (it may have expired: at most "
                                      f"{self.limit} sessions are kept; create a new one)")
             self._items.move_to_end(sid)
             return session
@@ -92,7 +93,7 @@ class Sessions:
     def remove(self, sid):
         with self._lock:
             if self._items.pop(sid, None) is None:
-                raise HTTPError(404, f"unknown session {sid!r}")
+                raise HTTPError(404, f"unknown session {quoted(sid)}")
 
 
 # -- encodings -------------------------------------------------------------------------------
@@ -135,11 +136,21 @@ def _csv(X, y):
 
 
 def _model_bytes(session):
-    with tempfile.TemporaryDirectory(prefix="playground-") as folder:
-        path = os.path.join(folder, "model.npz")
-        cr.nn.save(session.net, path)
-        with open(path, "rb") as f:
-            return f.read()
+    """The session's network as a model file's bytes; errors name ``model.npz``, not the
+    temporary file it is written to (a NaN weight typed in is refused, as by ``cr.nn.save``)."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="playground-") as folder:
+            path = os.path.join(folder, "model.npz")
+            try:
+                cr.nn.save(session.net, path)
+            except InputError as error:
+                raise InputError(str(error).replace(path, "model.npz")) from None
+            with open(path, "rb") as f:
+                return f.read()
+    except OSError as error:
+        reason = os.strerror(error.errno).lower() if error.errno else str(error)
+        raise RunFailed(f"model.npz: cannot write it in {tempfile.gettempdir()}: "
+                        f"{reason}") from None
 
 
 # -- the API ---------------------------------------------------------------------------------
@@ -150,7 +161,7 @@ def _int(query, key, required=True):
             raise InputError(f"{key}: missing (add ?{key}=...)")
         return None
     if not re.fullmatch(r"-?\d{1,9}", values[0]):
-        raise InputError(f"{key}: expected an integer, got {values[0][:40]!r}")
+        raise InputError(f"{key}: expected an integer, got {quoted(values[0][:40])}")
     return int(values[0])
 
 
@@ -172,7 +183,8 @@ def _step(session, body):
     grid = body.pop("grid", None)
     unknown = sorted(set(body) - {"epochs", "batches"})
     if unknown:
-        raise InputError(f"step: unknown key {unknown[0]!r}; expected epochs or batches, grid")
+        raise InputError(f"step: unknown key {quoted(unknown[0])}; expected epochs or batches, "
+                         f"grid")
     if grid is not None:
         session.check_grid(grid)         # before training: a bad request changes nothing
     result = session.step(body.get("epochs"), body.get("batches"))
@@ -184,10 +196,11 @@ def _step(session, body):
 def _set_weight(session, body):
     unknown = sorted(set(body) - {"layer", "row", "col", "value"})
     if unknown:
-        raise InputError(f"weights: unknown key {unknown[0]!r}; expected layer, row, col, value")
+        raise InputError(f"weights: unknown key {quoted(unknown[0])}; expected layer, row, col, "
+                         f"value")
     for key in ("layer", "row", "value"):
         if key not in body:
-            raise InputError(f"weights: missing {key!r}")
+            raise InputError(f"weights: missing {quoted(key)}")
     value = session.set_param(body["layer"], body["row"], body.get("col"), body["value"])
     return {**session.status(), "value": value,
             "params": [p.tolist() for p in session.net.params]}
@@ -257,11 +270,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except ValueError:
             loopback = False
         if loopback and host not in ("localhost", "127.0.0.1", "::1", bound):
-            raise HTTPError(403, f"Host {host!r} is not this server (127.0.0.1)")
+            raise HTTPError(403, f"Host {quoted(host)} is not this server (127.0.0.1)")
         origin = self.headers.get("Origin")
         if origin and urlsplit(origin).hostname not in ("localhost", "127.0.0.1", "::1", bound,
                                                         host):
-            raise HTTPError(403, f"requests from {origin!r} are not accepted")
+            raise HTTPError(403, f"requests from {quoted(origin)} are not accepted")
 
     def _body(self):
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -270,7 +283,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if length is None:
             raise HTTPError(411, "missing Content-Length")
         if not length.isdigit():
-            raise HTTPError(400, f"Content-Length: not a number: {length[:20]!r}")
+            raise HTTPError(400, f"Content-Length: not a number: {quoted(length[:20])}")
         if int(length) > MAX_BODY:
             raise HTTPError(413, f"body of {length} bytes; the limit is {MAX_BODY}")
         raw = self.rfile.read(int(length))
@@ -279,9 +292,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not raw.strip():
             return {}
         try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
-            raise HTTPError(400, f"malformed JSON body: {error}") from None
+            body = loads_json(raw, "malformed JSON body", max_bytes=MAX_BODY)
+        except InputError as error:
+            raise HTTPError(400, str(error)) from None
         if not isinstance(body, dict):
             raise HTTPError(400, "the body must be a JSON object")
         return body
@@ -366,7 +379,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._send(200, _csv(X, y), "text/csv", [(
                 "Content-Disposition", f'attachment; filename="{action}"')])
         if action not in GETS:
-            raise HTTPError(404, f"no such session route: {action!r}; routes: "
+            raise HTTPError(404, f"no such session route: {quoted(action)}; routes: "
                                  + "; ".join(ROUTES))
         with session.lock:
             return self._json(200, GETS[action](session, query))

@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 import chainrule as cr
-from chainrule.errors import InputError, RunFailed
+from chainrule.errors import InputError, RunFailed, quoted
 from chainrule.playground.config import MAX_PARAMS, MOMENTUM, parse_config
 from chainrule.playground.datasets import features, make_dataset
 from chainrule.training.loop import batch_step
@@ -133,7 +133,7 @@ class Session:
         what = "epochs" if batches is None else "batches"
         limit = MAX_EPOCHS_PER_STEP * (1 if batches is None else self.batches_per_epoch)
         if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= limit:
-            raise InputError(f"{what}: expected an integer from 1 to {limit}, got {count!r}")
+            raise InputError(f"{what}: expected an integer from 1 to {limit}, got {quoted(count)}")
         rows = count * (self.n if batches is None else min(self.batch_size, self.n))
         if rows * sum(p.size for p in self.net.params) > MAX_WORK_PER_STEP:
             raise InputError(f"{what}: {count} is too much work for one request on this network "
@@ -162,7 +162,7 @@ class Session:
     def score(self, X, Y):
         """(cost C = C_0 + λ/(2n) Σw² with the training set's n, accuracy or None)."""
         with np.errstate(over="ignore", invalid="ignore"):
-            total, correct = self.net.score(X, Y)
+            total, correct = self.net.totals(X, Y)
         cost = total / len(X) + self.net.penalty(self.l2, self.n)
         accuracy = None if self.data.kind == "regression" else correct / len(X)
         return (float(cost) if np.isfinite(cost) else None), accuracy
@@ -209,7 +209,8 @@ class Session:
         W, b = locate(self.net, layer, row, col)
         if isinstance(value, bool) or not isinstance(value, int | float) \
                 or not np.isfinite(value) or abs(value) > 1e6:
-            raise InputError(f"value: expected a finite number of size at most 1e6, got {value!r}")
+            raise InputError(f"value: expected a finite number of size at most 1e6, got "
+                             f"{quoted(value)}")
         target = b if col is None else W
         index = (row,) if col is None else (row, col)
         target[index] = value
@@ -220,7 +221,7 @@ class Session:
         if not self.data.planar:
             raise InputError("heatmaps: this data set is not 2-D (heatmaps need points x1, x2)")
         if isinstance(grid, bool) or not isinstance(grid, int) or not 2 <= grid <= MAX_GRID:
-            raise InputError(f"grid: expected an integer from 2 to {MAX_GRID}, got {grid!r}")
+            raise InputError(f"grid: expected an integer from 2 to {MAX_GRID}, got {quoted(grid)}")
 
     def heatmaps(self, grid):
         """Every unit's activation (and each input feature) on a grid × grid lattice of the
@@ -250,7 +251,7 @@ def locate(net, layer, row, col):
         if value is None and name == "col":
             continue
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InputError(f"{name}: expected an integer, got {value!r}")
+            raise InputError(f"{name}: expected an integer, got {quoted(value)}")
         if name == "layer" and not 0 <= value < size:
             raise InputError(f"layer: expected 0 to {L - 1} (W^1 .. W^{L}), got {value}")
     W, b = net.weights[layer], net.biases[layer]

@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 import chainrule as cr
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.playground.session import locate
 from chainrule.training.loop import batch_step
 
@@ -40,7 +40,7 @@ STUCK_SHARE = 0.9           # ... on this share of the training points
 def _index(session, index):
     if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < session.n:
         raise InputError(f"index: expected a training example from 0 to {session.n - 1}, "
-                         f"got {index!r}")
+                         f"got {quoted(index)}")
     return index
 
 

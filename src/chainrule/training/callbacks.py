@@ -18,23 +18,32 @@ True
 
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from chainrule.errors import InputError
-from chainrule.training.schedules import check_monitor, improved
+from chainrule.errors import InputError, quoted
+from chainrule.training.schedules import check_monitor, improved, is_finite_number
 
 FIELDS = ("epoch", "train_cost", "train_accuracy", "val_cost", "val_accuracy", "lr", "time")
+
+
+def _in_range(name, value):
+    """Accuracies are fractions in [0, 1]; times and learning rates are >= 0."""
+    if name.endswith("accuracy"):
+        return 0 <= value <= 1
+    return value >= 0 if name in ("time", "lr") else True
 
 
 class History:
     """Per-epoch lists: ``epoch``, ``train_cost``, ``train_accuracy``, ``val_cost``,
     ``val_accuracy``, ``lr`` (η used; None for CG/L-BFGS) and ``time`` (seconds).
 
-    Validation entries are None when the run has no validation set. For a network trained
+    ``train_cost`` is the training objective, C_0 + λ/(2n) Σ w² (what training minimises,
+    ex4's J); ``val_cost`` is the validation set's data cost C_0 alone, without λ's term, the
+    same kind of number as a test cost. Validation entries are None when the run has no
+    validation set. For a network trained
     by mini-batches, ``train_cost``/``train_accuracy`` are running means over the epoch's
     batches, each scored with the weights before its update (as Keras reports them), the L2
     term from the weights at the end of the epoch; ``val_*`` score the weights at the end of
@@ -83,13 +92,14 @@ class History:
         history = cls()
         for name in FIELDS:
             for i, value in enumerate(data[name]):
-                if name == "epoch":
-                    ok = isinstance(value, int) and not isinstance(value, bool) and value >= 1
+                if name == "epoch":           # the epochs run, in order: 1, 2, ..., n
+                    ok = isinstance(value, int) and not isinstance(value, bool) \
+                        and value == i + 1
                 else:
-                    ok = value is None or (isinstance(value, int | float)
-                                           and not isinstance(value, bool))
+                    ok = value is None or (is_finite_number(value)
+                                           and _in_range(name, value))
                 if not ok:
-                    raise InputError(f"history: {name}[{i}] is {value!r}, not a valid value")
+                    raise InputError(f"history: {name}[{i}] is {quoted(value)}, not a valid value")
             getattr(history, name).extend(data[name])
         return history
 
@@ -137,7 +147,8 @@ def _fmt(value, percent=False):
 
 
 class ProgressPrinter:
-    """One concise line per epoch on ``stream`` (default: sys.stderr at the time of printing).
+    """One concise line per epoch on ``stream`` (default: sys.stderr at the time of printing):
+    the training objective (C_0 + λ's term) and accuracy, the validation cost C_0 and accuracy.
 
     >>> import io
     >>> out, h = io.StringIO(), History()
@@ -146,7 +157,7 @@ class ProgressPrinter:
     >>> h.append(epoch=1, train_cost=0.1234, train_accuracy=0.9, lr=3.0, time=0.5)
     >>> printer.on_epoch_end(1, h)
     >>> out.getvalue()
-    'epoch  1/30  cost 0.1234  accuracy 90.00%  lr 3  0.50 s\\n'
+    'epoch  1/30  objective 0.1234  accuracy 90.00%  lr 3  0.50 s\\n'
     """
 
     def __init__(self, stream=None, every: int = 1):
@@ -160,7 +171,7 @@ class ProgressPrinter:
         last = history.last()
         width = len(str(self.epochs or epoch))
         parts = [f"epoch {epoch:>{width}}/{self.epochs or '?'}",
-                 f"cost {_fmt(last['train_cost'])}",
+                 f"objective {_fmt(last['train_cost'])}",
                  f"accuracy {_fmt(last['train_accuracy'], True)}"]
         if last["val_cost"] is not None:
             parts += [f"val cost {_fmt(last['val_cost'])}",
@@ -207,10 +218,9 @@ class EarlyStopping:
                  restore_best: bool = True):
         self.monitor = check_monitor(monitor)
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise InputError(f"patience: expected an integer >= 1, got {patience!r}")
-        if not (isinstance(min_delta, int | float) and math.isfinite(min_delta)
-                and min_delta >= 0):
-            raise InputError(f"min_delta: expected a number >= 0, got {min_delta!r}")
+            raise InputError(f"patience: expected an integer >= 1, got {quoted(patience)}")
+        if not (is_finite_number(min_delta) and min_delta >= 0):
+            raise InputError(f"min_delta: expected a number >= 0, got {quoted(min_delta)}")
         self.patience, self.min_delta, self.restore_best = patience, float(min_delta), restore_best
         self.model = None
         self.reset()
@@ -254,14 +264,17 @@ class EarlyStopping:
             raise InputError("early stopping state: expected best, best_epoch, wait, "
                              "best_params")
         best, best_epoch, wait = state["best"], state["best_epoch"], state["wait"]
-        number = (isinstance(best, int | float) and not isinstance(best, bool)
-                  and math.isfinite(best))
+        number = is_finite_number(best)
         count = isinstance(best_epoch, int) and not isinstance(best_epoch, bool) \
             and best_epoch >= 1
         if (best is None) != (best_epoch is None) or not (best is None or (number and count)) \
                 or isinstance(wait, bool) or not isinstance(wait, int) or wait < 0:
-            raise InputError(f"early stopping state: best {best!r} at epoch {best_epoch!r}, "
-                             f"wait {wait!r} are not valid")
-        params = state["best_params"]
+            raise InputError(f"early stopping state: best {quoted(best)} at epoch "
+                             f"{quoted(best_epoch)}, wait {quoted(wait)} are not valid")
+        params = None if state["best_params"] is None else np.array(state["best_params"])
+        if params is not None and (params.ndim != 1 or params.dtype.kind != "f"
+                                   or not np.isfinite(params).all()):
+            raise InputError("early stopping state: best_params must be a vector of finite "
+                             "floats (the unrolled weights)")
         self.best, self.best_epoch, self.wait = best, best_epoch, wait
-        self.best_params = None if params is None else np.array(params)
+        self.best_params = params

@@ -5,7 +5,8 @@ Each epoch shuffles the training set with one seeded permutation, walks it in mi
 :class:`~chainrule.nn.Network`) and lets the optimiser update the parameters in place — Nielsen's
 "for each mini-batch: w → w − η/m Σ_x ∇C_x" (ch. 1, eq. 20). After each epoch the training cost and
 accuracy (running means over the epoch's mini-batches, as Keras reports them) and the exact
-validation cost and accuracy go into the :class:`~chainrule.training.callbacks.History`, a
+validation cost C_0 (no L2 term) and accuracy go into the
+:class:`~chainrule.training.callbacks.History`, a
 NaN/inf cost or weight stops the run, callbacks run and the checkpoint file is rewritten atomically.
 
 >>> import numpy as np, chainrule as cr
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from chainrule._fast import threads
-from chainrule.errors import InputError, RunFailed
+from chainrule.errors import InputError, RunFailed, quoted
 from chainrule.training.callbacks import EarlyStopping, History, ProgressPrinter, TrainingState
 from chainrule.training.progress import progress_bar
 from chainrule.training.steps import gradient_buffers
@@ -52,16 +53,16 @@ def _labels(Y):
 def _evaluate(model, X, Y, labels, l2, n):
     """Exact (cost, accuracy) of a whole set, in chunks; the L2 term uses the training set's n.
 
-    X is already checked and Y encoded. A model with ``score(X, Y) -> (Σ_x C_0,x, rows right)``
+    X is already checked and Y encoded. A model with ``totals(X, Y) -> (Σ_x C_0,x, rows right)``
     and ``penalty(l2, n)`` (Network, EngineModel) is scored with one forward pass per chunk
     and no re-validation; other models are asked for ``cost`` and ``predict`` separately.
     """
-    one_pass = hasattr(model, "score") and hasattr(model, "penalty")
+    one_pass = hasattr(model, "totals") and hasattr(model, "penalty")
     cost, correct = 0.0, 0
     for start in range(0, len(X), _EVAL_CHUNK):
         Xc, Yc = X[start:start + _EVAL_CHUNK], Y[start:start + _EVAL_CHUNK]
         if one_pass:
-            chunk_cost, chunk_correct = model.score(Xc, Yc)
+            chunk_cost, chunk_correct = model.totals(Xc, Yc)
             cost += chunk_cost
             correct += chunk_correct
         else:
@@ -78,14 +79,14 @@ def _check_int(value, what, allow_none=False):
     if value is None and allow_none:
         return None
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise InputError(f"{what}: expected an integer >= 1, got {value!r}")
+        raise InputError(f"{what}: expected an integer >= 1, got {quoted(value)}")
     return int(value)
 
 
 def _check_l2(l2):
     if isinstance(l2, bool) or not isinstance(l2, int | float | np.number) \
             or not math.isfinite(l2) or l2 < 0:
-        raise InputError(f"l2: expected a finite number >= 0, got {l2!r}")
+        raise InputError(f"l2: expected a finite number >= 0, got {quoted(l2)}")
     return float(l2)
 
 
@@ -107,8 +108,8 @@ def _resume_optimizer(optimizer, state, params):
     if optimizer is None or optimizer is state.optimizer:
         return state.optimizer
     if type(optimizer) is not type(state.optimizer):
-        raise InputError(f"resume: the checkpoint was trained with {state.optimizer!r}, "
-                         f"not {optimizer!r}")
+        raise InputError(f"resume: the checkpoint was trained with {quoted(state.optimizer)}, "
+                         f"not {quoted(optimizer)}")
     optimizer.load_state_dict(state.optimizer.state_dict(), params)
     return optimizer
 
@@ -120,7 +121,7 @@ def _callback_list(callbacks, early_stopping, progress):
               for cb in callbacks]
     for cb in listed:
         if not hasattr(cb, "on_epoch_end"):
-            raise InputError(f"callbacks: {cb!r} is neither a function nor has on_epoch_end")
+            raise InputError(f"callbacks: {quoted(cb)} is neither a function nor has on_epoch_end")
     if progress and not any(isinstance(cb, ProgressPrinter) for cb in listed):
         listed.insert(0, ProgressPrinter())
     if early_stopping is not None:
@@ -149,10 +150,15 @@ def batch_step(model, optimizer, l2, n):
     The playground steps its sessions with it too, so they train bit for bit as :func:`train`.
 
     A :class:`~chainrule.nn.Network` with SGD (or momentum) fuses the step into BP4's
-    matrix product (``gradients(keep=)`` and ``SGD.step_with``); a model whose gradients
-    take ``out=`` reuses one set of gradient arrays; any other model allocates them.
+    matrix product (``gradients(keep=)`` and ``SGD.step_with``), with Adam it updates each
+    parameter right after its gradient (``gradients(adam=)``, ``Adam.step_fused``); a model
+    whose gradients take ``out=`` reuses one set of gradient arrays; any other model allocates
+    them.
     """
     params, gradients = model.params, model.gradients
+    step_fused = getattr(optimizer, "step_fused", None)
+    if step_fused is not None and _accepts(gradients, "adam"):
+        return lambda X, Y: step_fused(params, functools.partial(gradients, X, Y, l2, n))
     step_with = getattr(optimizer, "step_with", None)
     if step_with is not None and _accepts(gradients, "keep"):
         return lambda X, Y: step_with(params, functools.partial(gradients, X, Y, l2, n))
@@ -215,7 +221,8 @@ class _Run:
         self.last_good = weights
         val_cost = val_acc = None
         if self.validation is not None:
-            val_cost, val_acc = _evaluate(model, *self.validation, self.l2, self.n)
+            # the data cost C_0 alone, as a test set is scored: λ's term is the training's
+            val_cost, val_acc = _evaluate(model, *self.validation, 0.0, self.n)
         self.history.append(epoch, train_cost, train_acc, val_cost, val_acc, lr,
                             time.perf_counter() - started)
         stop = False
@@ -231,10 +238,18 @@ class _Run:
                              metadata=self.metadata, early_stopping=es, params=params)
 
     def save(self, epoch, params=None):
+        """Rewrite the checkpoint; a state holding NaN or inf (say, an optimiser's moment that
+        overflowed while the weights stayed finite) ends the run and the file keeps its epoch."""
         if self.checkpoint is not None:
+            from chainrule.nn.io import NotFinite
             from chainrule.training.checkpoint import save_checkpoint
 
-            save_checkpoint(self.model, self.checkpoint, self.state(epoch, params))
+            try:
+                save_checkpoint(self.model, self.checkpoint, self.state(epoch, params))
+            except NotFinite as error:
+                raise RunFailed(f"training diverged at epoch {epoch}: {error.name} is not "
+                                f"finite, so {self.checkpoint} was not rewritten (it keeps the "
+                                "last good epoch)") from None
 
     def sgd(self, done, batch_size, progress):
         """The mini-batch loop (the hot path: no validation, no allocation per batch)."""
@@ -306,9 +321,22 @@ class _Run:
                 raise _Stop
 
         remaining = optimizer.max_iter - done
+        optimizer.message = None
         if remaining > 0:
-            with contextlib.suppress(_Stop):   # a callback or early stopping ended the run
-                optimizer.minimize(fun, model.to_vector(), callback, remaining)
+            start = model.to_vector()
+            try:
+                result = optimizer.minimize(fun, start, callback, remaining)
+            except _Stop:                   # a callback or early stopping ended the run
+                result = None
+            if result is not None:
+                optimizer.message = str(result.message)
+            if result is not None and counter["epoch"] == done and not result.success:
+                model.from_vector(self.last_good)   # no iteration ended: nothing was trained
+                cost = fun(start)[0]
+                raise RunFailed(f"{optimizer.name} failed before its first iteration: SciPy "
+                                f"stopped with {optimizer.message!r} from a training cost of "
+                                f"{cost:.4g}; nothing was trained or saved; try scaling the "
+                                "inputs, an L2 term or another cost")
         model.from_vector(self.last_good)   # the weights of the last iteration in the history
 
 
@@ -330,7 +358,7 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
     - ``model``: a :class:`~chainrule.nn.Network` or any trainable model (``params``,
       ``gradients``, ``cost``, ``predict``), e.g. :class:`~chainrule.nn.functional.EngineModel`.
       X is checked and y encoded once.
-      Optional, used when present: ``score(X, Y) -> (Σ_x C_0,x, rows right)`` and
+      Optional, used when present: ``totals(X, Y) -> (Σ_x C_0,x, rows right)`` and
       ``penalty(l2, n)`` (a whole set scored in 1,000-row chunks without re-validation) and
       ``batch_stats(Y)``, the same for the batch of the last ``gradients`` call.
     - ``epochs``: the total number of epochs (a resumed run continues up to it);
@@ -338,7 +366,8 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
     - ``optimizer``: default ``SGD(lr=3.0)`` for the quadratic cost, ``SGD(lr=0.5)`` otherwise.
       For ``CG``/``LBFGS`` ``epochs`` and ``batch_size`` are ignored (``max_iter`` counts the
       iterations, one history entry each).
-    - ``l2``: λ of the L2 term λ/(2n) Σ w², n the training-set size (also in the validation cost).
+    - ``l2``: λ of the L2 term λ/(2n) Σ w², n the training-set size: in ``train_cost`` (the
+      objective minimised), not in ``val_cost`` (the data cost C_0, as a test set is scored).
     - ``validation``: (X_val, y_val), scored after every epoch.
     - ``seed``: seeds the Generator that shuffles the examples (one permutation per epoch).
     - ``progress``: a line per epoch on stderr (unless a ProgressPrinter is among
@@ -364,7 +393,9 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
       False leaves train_cost/train_accuracy None and detects divergence from the weights only.
       Validation is always scored exactly, with the weights at the end of the epoch.
 
-    Raises InputError for bad arguments or data and RunFailed when the cost becomes NaN/inf.
+    Raises InputError for bad arguments or data, and RunFailed when the cost becomes NaN/inf
+    or SciPy's CG/L-BFGS fails before its first iteration (SciPy's message is kept in
+    ``optimizer.message`` after a CG/L-BFGS run, e.g. "CONVERGENCE: ...").
 
     >>> import numpy as np, chainrule as cr
     >>> net = cr.nn.Network([2, 4, 2], cost="log-likelihood", seed=0)
@@ -383,7 +414,7 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
     l2 = _check_l2(l2)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
                              or seed < 0):
-        raise InputError(f"seed: expected an integer >= 0 or None, got {seed!r}")
+        raise InputError(f"seed: expected an integer >= 0 or None, got {quoted(seed)}")
     if metadata is not None and not isinstance(metadata, dict):
         raise InputError("metadata: expected a dict")
     if checkpoint is not None and not Path(checkpoint).resolve().parent.is_dir():
@@ -406,8 +437,10 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
         if isinstance(early_stopping, EarlyStopping):
             early_stopping.reset()
     if not hasattr(optimizer, "uses_scipy"):
-        raise InputError(f"optimizer: expected one from cr.optim, got {optimizer!r}")
+        raise InputError(f"optimizer: expected one from cr.optim, got {quoted(optimizer)}")
     optimizer.check_params(model.params)
+    if checkpoint is not None:
+        optimizer.config()          # a checkpoint records it: refused now, not after an epoch
     monitors = [getattr(early_stopping, "monitor", ""), getattr(optimizer.schedule, "monitor", "")]
     watched = [m for m in monitors if m.startswith("val_")]
     if validation is None and watched:

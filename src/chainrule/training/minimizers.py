@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.training.steps import Optimizer, _number
 
 
@@ -30,13 +30,14 @@ class _SciPyMinimizer(Optimizer):
     def __init__(self, max_iter=50, gtol=1e-5):
         if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) \
                 or max_iter < 1:
-            raise InputError(f"max_iter: expected an integer >= 1, got {max_iter!r}")
+            raise InputError(f"max_iter: expected an integer >= 1, got {quoted(max_iter)}")
         self.max_iter = int(max_iter)
         self.gtol = _number(gtol, "gtol")
         self.base_lr = self.lr = None
         self.schedule = None
         self._buffers = None
         self.t = 0
+        self.message = None     # how SciPy's last search ended ("CONVERGENCE: ...")
 
     def _hyperparams(self):
         return {"max_iter": self.max_iter, "gtol": self.gtol}
@@ -56,11 +57,13 @@ class _SciPyMinimizer(Optimizer):
             raise InputError("optimizer state: expected a dict")
         step = state.get("step", 0)
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise InputError(f"optimizer state step: expected an integer >= 0, got {step!r}")
+            raise InputError(f"optimizer state step: expected an integer >= 0, got {quoted(step)}")
         self.t = step
 
     def minimize(self, fun, x0, callback, max_iter):
-        """Run SciPy: ``fun(v) -> (cost, gradient)`` in float64, ``callback(v)`` per iteration."""
+        """Run SciPy: ``fun(v) -> (cost, gradient)`` in float64, ``callback(v)`` per iteration;
+        SciPy's OptimizeResult (:func:`chainrule.train` keeps its ``message`` in
+        ``self.message``, and a run that ends before its first iteration is a RunFailed)."""
         from scipy.optimize import minimize
 
         return minimize(fun, np.asarray(x0, dtype=np.float64), jac=True, method=self.method,

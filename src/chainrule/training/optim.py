@@ -11,7 +11,7 @@ The learning-rate schedules (schedules.py) are here too:
 
 from __future__ import annotations
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 from chainrule.training.minimizers import CG, LBFGS
 from chainrule.training.schedules import Cosine, ReduceOnPlateau, StepDecay, schedule_from_config
 from chainrule.training.steps import SGD, Adam, Optimizer, gradient_buffers
@@ -31,12 +31,12 @@ def optimizer_from_config(config):
     if not isinstance(config, dict) or not isinstance(config.get("name"), str) \
             or config["name"] not in OPTIMIZERS:
         name = config.get("name") if isinstance(config, dict) else config
-        raise InputError(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {name!r}")
+        raise InputError(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {quoted(name)}")
     kwargs = {k: v for k, v in config.items() if k != "name"}
     if "schedule" in kwargs:
         kwargs["schedule"] = schedule_from_config(kwargs["schedule"])
     try:
         return OPTIMIZERS[config["name"]](**kwargs)
     except TypeError:
-        raise InputError(f"optimizer {config['name']!r}: unexpected settings "
+        raise InputError(f"optimizer {quoted(config['name'])}: unexpected settings "
                          f"{sorted(kwargs)}") from None

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 __all__ = ["DEFAULTS", "Prepared", "fit", "load_data", "make_optimizer", "network_sizes",
            "prepare", "resolve", "summary", "train_options"]
@@ -65,7 +65,7 @@ def train_options(**given) -> dict:
     for name, value in given.items():
         key = name.replace("-", "_")
         if key not in DEFAULTS:
-            raise InputError(f"unknown train option {name!r}; choose from: "
+            raise InputError(f"unknown train option {quoted(name)}; choose from: "
                              + ", ".join(k.replace("_", "-") for k in DEFAULTS))
         options[key] = value
     return options
@@ -94,7 +94,7 @@ def resolve(options) -> dict:
     options = train_options(**options)
     name = options["optimizer"] or DEFAULTS["optimizer"]
     if name not in OPTIMIZERS:
-        raise InputError(f"optimizer: unknown name {name!r}; choose one of: "
+        raise InputError(f"optimizer: unknown name {quoted(name)}; choose one of: "
                          + ", ".join(OPTIMIZERS))
     if name in SCIPY_OPTIMIZERS:
         for key in ("lr", "batch_size"):
@@ -126,7 +126,8 @@ def resolve(options) -> dict:
 @dataclass
 class Prepared:
     """What a run needs before its first epoch: the three sets, the network, the optimiser,
-    the options it runs with (resolved) and, for a resumed run, the saved state."""
+    the options it runs with (resolved), for a resumed run the saved state, and with
+    ``patience`` the EarlyStopping (on validation accuracy) that says when and why it stopped."""
 
     source: str
     X: np.ndarray
@@ -138,6 +139,7 @@ class Prepared:
     optimizer: object
     options: dict
     state: object = None
+    early_stopping: object = None
 
 
 @functools.lru_cache(maxsize=8)
@@ -175,7 +177,7 @@ def _sizes_list(value, what):
         value = [value]
     if not isinstance(value, list | tuple) or not value or any(
             isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1 for v in value):
-        raise InputError(f"{what}: expected a list of integers >= 1, got {value!r}")
+        raise InputError(f"{what}: expected a list of integers >= 1, got {quoted(value)}")
     return [int(v) for v in value]
 
 
@@ -225,7 +227,7 @@ def _split(options, X, y):
     fraction = options["validation"]
     if isinstance(fraction, bool) or not isinstance(fraction, int | float) \
             or not 0 <= fraction < 1:
-        raise InputError(f"validation: expected a fraction in [0, 1), got {fraction!r}")
+        raise InputError(f"validation: expected a fraction in [0, 1), got {quoted(fraction)}")
     if fraction == 0:
         return X, y, None
     X, X_val, y, y_val = data.train_val_split(X, y, val_fraction=fraction, seed=options["seed"])
@@ -258,12 +260,20 @@ def prepare(options, resume=None, where="resume") -> Prepared:
         if optimizer.uses_scipy:
             optimizer.max_iter = run["epochs"]         # --epochs is the total, as for SGD
         return Prepared(run["data"], X, y, validation, X_test, y_test, net, optimizer, run,
-                        state)
+                        state, _early_stopping(run))
     sizes = network_sizes(run, X.shape[1], _n_classes(y, y_test))
     net = nn.Network(sizes, activation=run["activation"], output=run["output"],
                      cost=run["cost"], init=run["init"], seed=run["seed"], dtype=run["dtype"])
     return Prepared(run["data"], X, y, validation, X_test, y_test, net, make_optimizer(run),
-                    run)
+                    run, None, _early_stopping(run))
+
+
+def _early_stopping(run):
+    from chainrule import training
+
+    if run["patience"] is None:
+        return None
+    return training.EarlyStopping(patience=run["patience"], monitor="val_accuracy")
 
 
 def saved_options(net, state) -> dict:
@@ -324,15 +334,14 @@ def fit(prepared, model=None, *, checkpoint=None, progress=False, callbacks=()):
     :func:`chainrule.train` and return its History; a resumed run continues its state."""
     from chainrule import training
 
-    options, patience = prepared.options, prepared.options["patience"]
+    options = prepared.options
     metadata = {"data": prepared.source, "options": _json_options(options)}
     return training.train(
         prepared.net if model is None else model, prepared.X, prepared.y,
         epochs=options["epochs"], batch_size=options["batch_size"],
         optimizer=prepared.optimizer, l2=options["l2"], validation=prepared.validation,
         seed=options["seed"], progress=progress, callbacks=callbacks,
-        early_stopping=None if patience is None else training.EarlyStopping(
-            patience=patience, monitor="val_accuracy"),
+        early_stopping=prepared.early_stopping,
         checkpoint=checkpoint, resume=prepared.state, metadata=metadata)
 
 
@@ -371,4 +380,18 @@ def summary(prepared, history) -> dict:
         "val_accuracy": val_accuracy, "val_cost": val_cost,
         "test_accuracy": test_accuracy, "test_cost": test_cost,
         "objective": train_cost + net.penalty(run["l2"], n),
+        "early_stopping": _stopped_early(prepared.early_stopping, history),
+        "minimizer": getattr(prepared.optimizer, "message", None),
     }
+
+
+def _stopped_early(early_stopping, history):
+    """With ``patience``: the epoch it stopped at (None if it ran to ``epochs``) and the
+    epoch whose weights the model holds (the best validation accuracy)."""
+    if early_stopping is None:
+        return None
+    return {"monitor": early_stopping.monitor, "patience": early_stopping.patience,
+            "stopped_epoch": early_stopping.stopped_epoch,
+            "best_epoch": early_stopping.best_epoch, "best": early_stopping.best,
+            "restored_epoch": early_stopping.best_epoch if early_stopping.restore_best
+            and early_stopping.best_params is not None else len(history) or None}

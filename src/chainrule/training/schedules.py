@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from chainrule.errors import InputError
+from chainrule.errors import InputError, quoted
 
 MONITORS = ("val_cost", "val_accuracy", "train_cost", "train_accuracy")
 
@@ -26,7 +26,7 @@ MONITORS = ("val_cost", "val_accuracy", "train_cost", "train_accuracy")
 def check_monitor(monitor: str) -> str:
     """``monitor`` if it names a per-epoch metric of the history, else InputError."""
     if monitor not in MONITORS:
-        raise InputError(f"monitor: expected one of {', '.join(MONITORS)}, got {monitor!r}")
+        raise InputError(f"monitor: expected one of {', '.join(MONITORS)}, got {quoted(monitor)}")
     return monitor
 
 
@@ -43,17 +43,31 @@ def improved(value: float, best: float | None, monitor: str, min_delta: float = 
     return value > best + min_delta
 
 
+def is_finite_number(value) -> bool:
+    """A number that is finite as a float (not a bool; an int too large for a float is not).
+
+    >>> is_finite_number(0.5), is_finite_number(10 ** 400), is_finite_number(True)
+    (True, False, False)
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def _positive(value, what, allow_zero=False):
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    ok = is_finite_number(value)
     if not ok or value < 0 or (value == 0 and not allow_zero):
         bound = ">= 0" if allow_zero else "> 0"
-        raise InputError(f"{what}: expected a finite number {bound}, got {value!r}")
+        raise InputError(f"{what}: expected a finite number {bound}, got {quoted(value)}")
     return float(value)
 
 
 def _count(value, what):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InputError(f"{what}: expected an integer >= 1, got {value!r}")
+        raise InputError(f"{what}: expected an integer >= 1, got {quoted(value)}")
     return int(value)
 
 
@@ -67,7 +81,10 @@ class StepDecay:
         self.factor = _positive(factor, "factor")
 
     def __call__(self, epoch, base_lr, history):
-        return base_lr * self.factor ** (epoch // self.every)
+        try:
+            return base_lr * self.factor ** (epoch // self.every)
+        except OverflowError:             # factor > 1 for long enough: η is beyond any float
+            return math.inf
 
     def config(self):
         return {"name": self.name, "every": self.every, "factor": self.factor}
@@ -143,10 +160,10 @@ def schedule_from_config(config):
         return None
     if not isinstance(config, dict) or not isinstance(config.get("name"), str) \
             or config["name"] not in SCHEDULES:
-        raise InputError(f"schedule: expected one of {', '.join(SCHEDULES)}, got {config!r}")
+        raise InputError(f"schedule: expected one of {', '.join(SCHEDULES)}, got {quoted(config)}")
     kwargs = {k: v for k, v in config.items() if k != "name"}
     try:
         return SCHEDULES[config["name"]](**kwargs)
     except TypeError:
-        raise InputError(f"schedule {config['name']!r}: unexpected settings "
+        raise InputError(f"schedule {quoted(config['name'])}: unexpected settings "
                          f"{sorted(kwargs)}") from None

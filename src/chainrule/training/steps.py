@@ -26,7 +26,7 @@ import numpy as np
 from chainrule._fast import kernels
 from chainrule._fast.blas import axpy
 from chainrule._fast.flat import as_one, flat_zeros_like
-from chainrule.errors import InputError
+from chainrule.errors import InputError, RunFailed, quoted
 
 __all__ = ["SGD", "Adam", "Optimizer", "gradient_buffers"]
 
@@ -75,13 +75,16 @@ def _c_ordered(grads):
 def _number(value, what, low=0.0, high=math.inf, low_open=True, high_open=False):
     ok = isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool)
     if ok:
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:             # an int beyond any float
+            value = math.inf
         ok = (math.isfinite(value) and (value > low if low_open else value >= low)
               and (value < high if high_open else value <= high))
     if not ok:
         lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
         raise InputError(f"{what}: expected a finite number in {lo}{low:g}, {high:g}{hi}, "
-                         f"got {value!r}")
+                         f"got {quoted(value)}")
     return value
 
 
@@ -96,7 +99,7 @@ class Optimizer:
         self.lr = self.base_lr
         if schedule is not None and not callable(schedule):
             raise InputError(f"schedule: expected a schedule from cr.optim (StepDecay, ...), got "
-                             f"{schedule!r}")
+                             f"{quoted(schedule)}")
         self.schedule = schedule
         self._buffers = None  # per-parameter arrays, made on the first step
         self._flat = _FlatMemo()
@@ -104,7 +107,12 @@ class Optimizer:
     def start_epoch(self, epoch, history):
         """Set η for the epoch about to run (``epoch`` = epochs already done) from the schedule."""
         if self.schedule is not None:
-            self.lr = float(self.schedule(epoch, self.base_lr, history))
+            lr = float(self.schedule(epoch, self.base_lr, history))
+            if not math.isfinite(lr):    # a factor > 1 compounded past any float, say
+                named = getattr(self.schedule, "config", lambda: quoted(self.schedule))()
+                raise RunFailed(f"the learning-rate schedule {named} gives "
+                                f"η = {lr} for epoch {epoch + 1}; the epochs before it are kept")
+            self.lr = lr
         return self.lr
 
     def _hyperparams(self):
@@ -112,13 +120,20 @@ class Optimizer:
 
     def config(self):
         """JSON description: name, hyper-parameters and the schedule's config."""
-        schedule = None if self.schedule is None else self.schedule.config()
+        schedule = None
+        if self.schedule is not None:
+            describe = getattr(self.schedule, "config", None)
+            if not callable(describe):
+                raise InputError(f"schedule: {quoted(self.schedule)} has no config(), so a "
+                                 "checkpoint cannot record it; use one from cr.optim (StepDecay, "
+                                 "Cosine, ReduceOnPlateau) or give it a config() method")
+            schedule = describe()
         return {"name": self.name, **self._hyperparams(), "schedule": schedule}
 
     def __repr__(self):
         settings = ", ".join(f"{k}={v!r}" for k, v in self._hyperparams().items())
         if self.schedule is not None:
-            settings += f", schedule={self.schedule.name}"
+            settings += f", schedule={getattr(self.schedule, 'name', 'custom')}"
         return f"{type(self).__name__}({settings})"
 
     def check_params(self, params):
@@ -158,7 +173,7 @@ class Optimizer:
         self.lr = _number(state.get("lr"), "optimizer state lr")
         step = state.get("step", 0)
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise InputError(f"optimizer state step: expected an integer >= 0, got {step!r}")
+            raise InputError(f"optimizer state step: expected an integer >= 0, got {quoted(step)}")
         self.t = step
         lists = [state.get(key, []) for key in self._array_names]
         if not self._array_names or all(len(a) == 0 for a in lists):
@@ -173,6 +188,9 @@ class Optimizer:
                                            or a.dtype != params[i].dtype):
                     raise InputError(f"optimizer state {key}[{i}]: shape {a.shape} {a.dtype}, "
                                      f"expected {params[i].shape} {params[i].dtype}")
+                if not np.isfinite(a).all():
+                    raise InputError(f"optimizer state {key}[{i}]: contains NaN or infinite "
+                                     f"values")
         self._buffers = []
         for arrays in lists:
             buffers = flat_zeros_like(arrays)
@@ -202,7 +220,7 @@ class SGD(Optimizer):
         self.momentum = _number(momentum, "momentum", low=0.0, high=1.0, low_open=False,
                                 high_open=True)
         if not isinstance(nesterov, bool):
-            raise InputError(f"nesterov: expected True or False, got {nesterov!r}")
+            raise InputError(f"nesterov: expected True or False, got {quoted(nesterov)}")
         if nesterov and not self.momentum:
             raise InputError("nesterov: needs momentum > 0")
         self.nesterov = nesterov
@@ -323,23 +341,62 @@ class Adam(Optimizer):
         self.beta2 = _number(beta2, "beta2", low=0.0, high=1.0, low_open=False, high_open=True)
         self.eps = _number(eps, "eps")
         self.t = 0
+        self._grads = None   # step_fused's gradient arrays
 
     def _hyperparams(self):
         return {"lr": self.base_lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+    def _next_step(self):
+        """t ← t + 1 and this step's (step size, ε): η/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε),
+        both sides multiplied by √(1 − β2^t)."""
+        self.t += 1
+        root_bc2 = math.sqrt(1 - self.beta2 ** self.t)
+        return self.lr * root_bc2 / (1 - self.beta1 ** self.t), self.eps * root_bc2
 
     def step(self, params, grads):
         """Update ``params`` in place from ``grads``."""
         if self._buffers is None:
             self._make_buffers(params, 2)
         grads = _c_ordered(grads)
-        self.t += 1
+        step_size, eps = self._next_step()
         b1, b2 = self.beta1, self.beta2
-        # η/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε), both sides multiplied by √(1 − β2^t)
-        root_bc2 = math.sqrt(1 - b2 ** self.t)
-        step_size = self.lr * root_bc2 / (1 - b1 ** self.t)
-        eps = self.eps * root_bc2
         for p, g, m, v, s in self._flat.groups(params, grads, *self._buffers, self._scratch):
             kernels.adam(p, g, m, v, s, b1, b2, eps, step_size)
+
+    def load_state_dict(self, state, params=None):
+        """Restore :meth:`state_dict` output; v, an average of squares, must be >= 0."""
+        for i, v in enumerate(state.get("v", []) if isinstance(state, dict) else []):
+            if (np.asarray(v) < 0).any():
+                raise InputError(f"optimizer state v[{i}]: negative values (v averages "
+                                 f"(∂C/∂w)², so it is >= 0)")
+        super().load_state_dict(state, params)
+
+    def step_fused(self, params, gradients):
+        """The same step, each parameter updated as soon as its gradient is computed.
+
+        ``gradients(out=, adam=)`` must write ∂C/∂θ_i into ``out`` and run
+        :func:`chainrule._fast.kernels.adam` on each parameter with it (as
+        :meth:`chainrule.nn.Network.gradients` does, inside its C step, while the gradient is
+        still in the CPU's cache). Element by element the arithmetic of :meth:`step`.
+
+        >>> import numpy as np
+        >>> w, opt = np.array([1.0, -1.0]), Adam(lr=0.1)
+        >>> def gradients(out, adam):                  # ∇C = (5, −2), as in the example above
+        ...     out[0][...] = [5.0, -2.0]
+        ...     m, v, scratch, b1, b2, eps, size = adam
+        ...     kernels.adam(w, out[0], m[0], v[0], scratch[0], b1, b2, eps, size)
+        >>> opt.step_fused([w], gradients); w
+        array([ 0.9, -0.9])
+        """
+        if self._buffers is None:
+            self._make_buffers(params, 2)
+        grads = self._grads
+        if grads is None or len(grads) != len(params) or any(
+                g.shape != p.shape or g.dtype != p.dtype for g, p in zip(grads, params)):
+            grads = self._grads = flat_zeros_like(params)
+        step_size, eps = self._next_step()
+        gradients(out=grads, adam=(*self._buffers, self._scratch, self.beta1, self.beta2, eps,
+                                   step_size))
 
 
 def gradient_buffers(params):
