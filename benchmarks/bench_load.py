@@ -77,6 +77,7 @@ def _builder(workload, system):
 
 
 def measure(names, systems, repeats, n, log) -> list:
+    import scipy.linalg.blas  # noqa: F401  (chainrule's BLAS, loaded before the first timed run)
     from threadpoolctl import threadpool_limits
 
     X, y, source = bench.load_data(n)
