@@ -7,12 +7,18 @@ minimises the same averaged cost (C = 1/n Σ_x C_x), so their times and accuraci
 - ``numpy``: a bare NumPy loop of the same maths (BP1-BP4, the update), no tricks;
 - ``floor``: only the matrix products of forward + backward per batch (the GEMM floor);
 - ``pytorch``: ``nn.Linear`` layers and ``torch.optim``, eager, ``torch.set_num_threads(2)``;
+- ``jax-jit``: a train step as JAX users write it, ``jax.jit`` of ``value_and_grad`` and the
+  update (parameters and optimiser state donated), called once per mini-batch;
+- ``jax-scan``: the whole epoch in one jitted ``lax.scan`` over the batches' indices (the short
+  last batch, if any, through the jitted step) -- the fastest way JAX runs these workloads;
 - ``sklearn``: ``MLPClassifier``, its own initialisation and shuffling, and always a
   softmax/log-loss output (it cannot train N1's sigmoid outputs on the quadratic cost).
 
 A peer is a function ``(workload, params, X, y, seed) -> Trainer``; building it is not timed,
-``trainer.run()`` is. ``trainer.predict(X)`` gives labels, ``trainer.params()`` the final
-``[W^1, b^1, W^2, b^2, ...]`` (NumPy, Nielsen's shapes: ``W^l`` is ``(n_l, n_{l-1})``).
+``trainer.run()`` is (JAX's peers compile and warm up while they are built, and report the
+compile time apart in ``trainer.compile_s``). ``trainer.predict(X)`` gives labels,
+``trainer.params()`` the final ``[W^1, b^1, W^2, b^2, ...]`` (NumPy, Nielsen's shapes: ``W^l``
+is ``(n_l, n_{l-1})``).
 
 >>> from harness import WORKLOADS, initial_params
 >>> import numpy as np
@@ -38,6 +44,8 @@ class Trainer:
     run: Callable[[], object]
     predict: Callable[[np.ndarray], np.ndarray]
     params: Callable[[], list]
+    compile_s: float | None = None
+    """Seconds spent compiling while the trainer was built (JAX), not part of ``run()``."""
 
 
 def batches(n: int, batch_size: int, epochs: int, seed: int):
@@ -47,6 +55,21 @@ def batches(n: int, batch_size: int, epochs: int, seed: int):
         order = rng.permutation(n)
         for start in range(0, n, batch_size):
             yield order[start:start + batch_size]
+
+
+def epoch_batches(n: int, batch_size: int, epochs: int, seed: int):
+    """Per epoch ``(full, rest)``: the full batches' indices as a ``(n // batch_size,
+    batch_size)`` matrix (for ``lax.scan``) and the short last batch; the same batches, in the
+    same order, as :func:`batches`.
+
+    >>> [(full.shape, len(rest)) for full, rest in epoch_batches(25, 10, 2, seed=0)]
+    [((2, 10), 5), ((2, 10), 5)]
+    """
+    rng = np.random.default_rng(seed)
+    whole = n // batch_size * batch_size
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        yield order[:whole].reshape(-1, batch_size), order[whole:]
 
 
 def one_hot(y: np.ndarray, k: int, dtype=np.float32) -> np.ndarray:
@@ -221,6 +244,129 @@ def pytorch_eager(workload, params, X, y, seed) -> Trainer:
     return Trainer(run, predict, final_params)
 
 
+def _jax_functions(workload):
+    """JAX's pure ``step(params, state, X, Y, idx) -> (params, state)`` for a workload: the
+    mean cost of the batch ``X[idx]``, its gradient by ``jax.value_and_grad`` and the update
+    (PyTorch's SGD, momentum and Adam formulas), plus the optimiser's initial state."""
+    import jax
+    import jax.numpy as jnp
+
+    depth = len(workload.sizes) - 1
+    hidden = jax.nn.sigmoid if workload.activation == "sigmoid" else jax.nn.relu
+    lr, mu = workload.lr, workload.momentum
+
+    def cost(params, x, target):
+        a = x
+        for layer in range(depth):
+            z = a @ params[2 * layer].T + params[2 * layer + 1]
+            a = hidden(z) if layer < depth - 1 else z
+        if workload.cost == "quadratic":
+            return 0.5 * jnp.mean(jnp.sum((jax.nn.sigmoid(a) - target) ** 2, axis=1))
+        return -jnp.sum(target * jax.nn.log_softmax(a, axis=1)) / x.shape[0]
+
+    def init_state(params):
+        if workload.optimizer == "adam":
+            return ([jnp.zeros_like(p) for p in params], [jnp.zeros_like(p) for p in params],
+                    jnp.zeros((), jnp.float32))
+        if mu:
+            return [jnp.zeros_like(p) for p in params]
+        return ()
+
+    def update(params, state, grads):
+        if workload.optimizer == "adam":
+            beta1, beta2, eps = 0.9, 0.999, 1e-8
+            m, v, t = state
+            t = t + 1
+            c1, c2 = 1 - beta1 ** t, 1 - beta2 ** t
+            m = [beta1 * mi + (1 - beta1) * g for mi, g in zip(m, grads)]
+            v = [beta2 * vi + (1 - beta2) * g * g for vi, g in zip(v, grads)]
+            params = [p - (lr / c1) * mi / (jnp.sqrt(vi / c2) + eps)
+                      for p, mi, vi in zip(params, m, v)]
+            return params, (m, v, t)
+        if mu:
+            state = [mu * vel + g for vel, g in zip(state, grads)]
+            return [p - lr * vel for p, vel in zip(params, state)], state
+        return [p - lr * g for p, g in zip(params, grads)], state
+
+    def step(params, state, X, Y, idx):
+        _, grads = jax.value_and_grad(cost)(params, X[idx], Y[idx])
+        return update(params, state, grads)
+
+    return step, init_state
+
+
+def _jax_trainer(workload, params, X, y, seed, scan: bool) -> Trainer:
+    import time
+
+    import jax
+    import jax.numpy as jnp
+
+    step, init_state = _jax_functions(workload)
+    Xd = jnp.asarray(X)
+    Yd = jnp.asarray(one_hot(y, workload.sizes[-1], X.dtype))
+    orders = list(epoch_batches(len(X), workload.batch_size, workload.epochs, seed))
+
+    def epoch(params, state, X, Y, full):
+        def body(carry, idx):
+            return step(*carry, X, Y, idx), None
+        return jax.lax.scan(body, (params, state), full)[0]
+
+    def fresh():
+        ps = [jnp.array(p) for p in params]
+        return ps, init_state(ps)
+
+    # compile every shape the run meets (ahead of time, timed apart), then warm up on copies
+    start = time.perf_counter()
+    compiled = {}
+    example = fresh()
+    full, rest = orders[0]
+    jit_step = jax.jit(step, donate_argnums=(0, 1))
+    if scan:
+        compiled["epoch"] = jax.jit(epoch, donate_argnums=(0, 1)).lower(
+            *example, Xd, Yd, full).compile()
+    shapes = {len(rest)} if scan else {len(rest), workload.batch_size}
+    for size in shapes - {0}:
+        compiled[size] = jit_step.lower(*example, Xd, Yd, np.zeros(size, np.int64)).compile()
+    compile_s = time.perf_counter() - start
+    for key, fn in compiled.items():
+        ps, st = fresh()
+        args = (full,) if key == "epoch" else (np.zeros(key, np.int64),)
+        jax.block_until_ready(fn(ps, st, Xd, Yd, *args))
+    state = dict(zip(("params", "opt"), fresh()))
+
+    def run():
+        ps, st = state["params"], state["opt"]
+        for full, rest in orders:
+            if scan:
+                ps, st = compiled["epoch"](ps, st, Xd, Yd, full)
+            else:
+                for idx in full:
+                    ps, st = compiled[workload.batch_size](ps, st, Xd, Yd, idx)
+            if len(rest):
+                ps, st = compiled[len(rest)](ps, st, Xd, Yd, rest)
+        state["params"], state["opt"] = jax.block_until_ready((ps, st))
+
+    def final_params():
+        return [np.asarray(p) for p in state["params"]]
+
+    def predict(Xp):
+        trained = final_params()
+        return _numpy_forward(workload, trained[0::2], trained[1::2], Xp)[-1].argmax(axis=1)
+
+    return Trainer(run, predict, final_params, compile_s)
+
+
+def jax_jit(workload, params, X, y, seed) -> Trainer:
+    """A jitted train step (``value_and_grad`` + the update, buffers donated), one call per
+    mini-batch; the batch is gathered on the device from the digits, passed once."""
+    return _jax_trainer(workload, params, X, y, seed, scan=False)
+
+
+def jax_scan(workload, params, X, y, seed) -> Trainer:
+    """The whole epoch in one jitted ``lax.scan`` of the same step over the batches' indices."""
+    return _jax_trainer(workload, params, X, y, seed, scan=True)
+
+
 def scikit_learn(workload, params, X, y, seed) -> Trainer:
     """``MLPClassifier`` with the same sizes, batch size, solver, rate, epochs and no L2.
 
@@ -256,11 +402,13 @@ def scikit_learn(workload, params, X, y, seed) -> Trainer:
 
 
 PEERS = {"numpy": numpy_loop, "floor": matmul_floor, "pytorch": pytorch_eager,
-         "sklearn": scikit_learn}
+         "jax-jit": jax_jit, "jax-scan": jax_scan, "sklearn": scikit_learn}
 """Peer name -> builder, in the order the table shows them."""
 
-_NEEDS = {"pytorch": "torch", "sklearn": "sklearn"}
+_NEEDS = {"pytorch": "torch", "jax-jit": "jax", "jax-scan": "jax", "sklearn": "sklearn"}
 INSTALL = {"pytorch": "pip install torch==2.13.0 (or pip install -e '.[bench]')",
+           "jax-jit": "pip install jax (or pip install -e '.[bench]')",
+           "jax-scan": "pip install jax (or pip install -e '.[bench]')",
            "sklearn": "pip install scikit-learn"}
 """Peer name -> how to install its library."""
 

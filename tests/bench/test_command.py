@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 WITHOUT_TORCH = ("import importlib.util as u, sys; real = u.find_spec; "
-                 "u.find_spec = lambda name, *a: None if name == 'torch' else real(name, *a); "
+                 "u.find_spec = lambda name, *a: None if name in ('torch', 'jax') "
+                 "else real(name, *a); "
                  "from chainrule.cli import main; sys.exit(main(sys.argv[1:]))")
 
 
@@ -16,17 +17,22 @@ def run(tmp_path, *argv):
                           capture_output=True, text=True, timeout=300, env=env)
 
 
-def test_bench_without_pytorch_says_so_first_and_last(tmp_path):
+def test_bench_without_pytorch_and_jax_says_so_first_and_last(tmp_path):
     done = run(tmp_path, "--workloads", "N1", "--repeats", "1")
     assert done.returncode == 0, done.stderr
     err = done.stderr.splitlines()
     assert err[0].startswith("chainrule bench: pytorch is not installed")
     assert "pip install torch" in err[0]
+    assert err[1].startswith("chainrule bench: jax-jit is not installed")
+    assert err[2].startswith("chainrule bench: jax-scan is not installed")
+    assert "pip install jax" in err[1]
     assert any(line.startswith("workload 1/1: N1") for line in err)       # progress
     assert any(line.startswith("N1 chainrule run 1/1") for line in err)
     rows = [line.split() for line in done.stdout.splitlines() if line.startswith(" ")]
     assert [row[0] for row in rows] == ["chainrule", "numpy", "floor", "sklearn"]
-    assert done.stdout.rstrip().splitlines()[-1].startswith("not timed: pytorch is not installed")
+    last = done.stdout.rstrip().splitlines()[-3:]
+    assert [line.split()[2] for line in last] == ["pytorch", "jax-jit", "jax-scan"]
+    assert all(line.startswith("not timed: ") for line in last)
     assert "random (seeded" in done.stdout    # no MNIST in the empty cache: said in the table
 
 

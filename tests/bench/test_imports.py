@@ -14,7 +14,8 @@ import pytest
 
 BENCHMARKS = str(Path(__file__).resolve().parents[2] / "benchmarks")
 
-HEAVY = ("scipy", "sklearn", "matplotlib", "tqdm", "torch", "urllib.request", "threadpoolctl")
+HEAVY = ("scipy", "sklearn", "matplotlib", "tqdm", "torch", "jax", "urllib.request",
+         "threadpoolctl")
 
 PROBE = """
 import json, sys

@@ -318,7 +318,10 @@ def load_mnist(root=None, split: str = "train", download: bool = True, kind: str
     ((2, 784), 1.0, [7, 2])
     """
     images, labels = read_mnist(root, split, download, kind, mirrors, verify, timeout, deadline)
-    X = images.reshape(len(images), -1).astype(dtype) / np.asarray(255, dtype=dtype)
+    X = images.reshape(len(images), -1).astype(dtype)
+    if X.dtype.kind != "f":
+        return X / np.asarray(255, dtype=X.dtype), labels
+    X /= np.asarray(255, dtype=X.dtype)     # in place: one (n, 784) array at a time, not two
     return X, labels
 
 

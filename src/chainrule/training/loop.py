@@ -21,6 +21,7 @@ NaN/inf cost or weight stops the run, callbacks run and the checkpoint file is r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import math
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from chainrule._fast import threads
 from chainrule.errors import InputError, RunFailed, quoted
 from chainrule.training.callbacks import EarlyStopping, History, ProgressPrinter, TrainingState
 from chainrule.training.progress import progress_bar
@@ -338,6 +340,16 @@ class _Run:
         model.from_vector(self.last_good)   # the weights of the last iteration in the history
 
 
+def _blas_threads(model, batch_size, n):
+    """The BLAS thread count for the run (``chainrule._fast.threads``): one thread unless the
+    network's products are large; other models keep the threads they have."""
+    sizes = getattr(model, "sizes", None)
+    if not isinstance(sizes, list | tuple) or len(sizes) < 2:
+        return contextlib.nullcontext()
+    m = n if batch_size is None else min(batch_size, n)
+    return threads.BlasThreads(threads.largest_product(sizes, m))
+
+
 def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validation=None,
           seed=0, progress=True, callbacks=(), early_stopping=None, checkpoint=None,
           resume=None, metadata=None, score_train=True) -> History:
@@ -443,7 +455,8 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
     for cb in listed:
         if hasattr(cb, "on_train_begin"):
             cb.on_train_begin(model, total)
-    with np.errstate(over="ignore", invalid="ignore"):   # a diverging run is reported below
+    # overflow is not warned about: a diverging run is reported below
+    with np.errstate(over="ignore", invalid="ignore"), _blas_threads(model, batch_size, len(X)):
         if optimizer.uses_scipy:
             run.scipy(done)
         else:
