@@ -29,7 +29,7 @@ import chainrule as cr
 from chainrule.errors import InputError, RunFailed, quoted
 from chainrule.playground.config import MAX_PARAMS, MOMENTUM, parse_config
 from chainrule.playground.datasets import features, make_dataset
-from chainrule.training.loop import batch_step
+from chainrule.training.batch import batch_step
 
 MAX_EPOCHS_PER_STEP = 1_000
 MAX_WORK_PER_STEP = 1_000_000_000  # examples × parameters passed through in one step request

@@ -29,7 +29,7 @@ import numpy as np
 import chainrule as cr
 from chainrule.errors import InputError, quoted
 from chainrule.playground.session import locate
-from chainrule.training.loop import batch_step
+from chainrule.training.batch import batch_step
 
 MAX_PATHS = 2_000           # paths listed for one weight (all are counted)
 EPS = 1e-6                  # central differences' step (float64)

@@ -21,20 +21,17 @@ NaN/inf cost or weight stops the run, callbacks run and the checkpoint file is r
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import inspect
 import math
 import time
 from pathlib import Path
 
 import numpy as np
 
-from chainrule._fast import threads
 from chainrule.errors import InputError, RunFailed, quoted
+from chainrule.training.batch import batch_step
 from chainrule.training.callbacks import EarlyStopping, History, ProgressPrinter, TrainingState
 from chainrule.training.progress import progress_bar
-from chainrule.training.steps import gradient_buffers
+from chainrule.training.steps import blas_threads
 
 __all__ = ["train"]
 
@@ -134,38 +131,6 @@ def _callback_list(callbacks, early_stopping, progress):
 class _FunctionCallback:
     def __init__(self, fn):
         self.on_epoch_end = fn
-
-
-def _accepts(function, name):
-    """True when ``function`` has a parameter called ``name``."""
-    try:
-        return name in inspect.signature(function).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def batch_step(model, optimizer, l2, n):
-    """``step(X, Y)``: one optimiser step on a mini-batch, in the fastest form both allow.
-
-    The playground steps its sessions with it too, so they train bit for bit as :func:`train`.
-
-    A :class:`~chainrule.nn.Network` with SGD (or momentum) fuses the step into BP4's
-    matrix product (``gradients(keep=)`` and ``SGD.step_with``), with Adam it updates each
-    parameter right after its gradient (``gradients(adam=)``, ``Adam.step_fused``); a model
-    whose gradients take ``out=`` reuses one set of gradient arrays; any other model allocates
-    them.
-    """
-    params, gradients = model.params, model.gradients
-    step_fused = getattr(optimizer, "step_fused", None)
-    if step_fused is not None and _accepts(gradients, "adam"):
-        return lambda X, Y: step_fused(params, functools.partial(gradients, X, Y, l2, n))
-    step_with = getattr(optimizer, "step_with", None)
-    if step_with is not None and _accepts(gradients, "keep"):
-        return lambda X, Y: step_with(params, functools.partial(gradients, X, Y, l2, n))
-    if _accepts(gradients, "out"):
-        buffers = gradient_buffers(params)    # one flat array: the update runs on it whole
-        return lambda X, Y: optimizer.step(params, gradients(X, Y, l2, n, out=buffers))
-    return lambda X, Y: optimizer.step(params, gradients(X, Y, l2, n))
 
 
 def _progress_bar(progress, total, epoch, epochs):
@@ -340,16 +305,6 @@ class _Run:
         model.from_vector(self.last_good)   # the weights of the last iteration in the history
 
 
-def _blas_threads(model, batch_size, n):
-    """The BLAS thread count for the run (``chainrule._fast.threads``): one thread unless the
-    network's products are large; other models keep the threads they have."""
-    sizes = getattr(model, "sizes", None)
-    if not isinstance(sizes, list | tuple) or len(sizes) < 2:
-        return contextlib.nullcontext()
-    m = n if batch_size is None else min(batch_size, n)
-    return threads.BlasThreads(threads.largest_product(sizes, m))
-
-
 def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validation=None,
           seed=0, progress=True, callbacks=(), early_stopping=None, checkpoint=None,
           resume=None, metadata=None, score_train=True) -> History:
@@ -456,7 +411,7 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
         if hasattr(cb, "on_train_begin"):
             cb.on_train_begin(model, total)
     # overflow is not warned about: a diverging run is reported below
-    with np.errstate(over="ignore", invalid="ignore"), _blas_threads(model, batch_size, len(X)):
+    with np.errstate(over="ignore", invalid="ignore"), blas_threads(model, batch_size, len(X)):
         if optimizer.uses_scipy:
             run.scipy(done)
         else:

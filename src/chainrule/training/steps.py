@@ -19,11 +19,12 @@ JSON-able numbers), so training resumed from a checkpoint continues bit for bit.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
 
-from chainrule._fast import kernels
+from chainrule._fast import kernels, threads
 from chainrule._fast.blas import axpy
 from chainrule._fast.flat import as_one, flat_zeros_like
 from chainrule.errors import InputError, RunFailed, quoted
@@ -408,3 +409,13 @@ def gradient_buffers(params):
     [(2, 3), (2,)]
     """
     return flat_zeros_like(params)
+
+
+def blas_threads(model, batch_size, n):
+    """The BLAS thread count for the run (``chainrule._fast.threads``): one thread unless the
+    network's products are large; other models keep the threads they have."""
+    sizes = getattr(model, "sizes", None)
+    if not isinstance(sizes, list | tuple) or len(sizes) < 2:
+        return contextlib.nullcontext()
+    m = n if batch_size is None else min(batch_size, n)
+    return threads.BlasThreads(threads.largest_product(sizes, m))
