@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -49,6 +49,25 @@ def test_check_labels_names_the_first_bad_row(labels, n, message):
 def test_check_labels_accepts_integer_valued_floats():
     y = check_labels(np.array([0.0, 2.0, 1.0]), 3)
     assert y.dtype == np.int64 and y.tolist() == [0, 2, 1]
+
+
+def test_a_tiny_column_is_standardized_without_subnormal_squares():
+    # std of (0, 1.37e-159) is 6.8e-160; squaring the raw values (1e-319, subnormal) lost digits
+    Z = standardize(np.array([[0.0], [1.36934443e-159]]))
+    np.testing.assert_allclose(Z.ravel(), [-1.0, 1.0], rtol=1e-12)
+
+
+@settings(max_examples=50, deadline=None)
+@given(hnp.arrays(np.float64, st.tuples(st.integers(2, 20), st.integers(1, 4)),
+                  elements=st.floats(-1e3, 1e3)))
+def test_the_standardizer_std_is_numpy_s_bit_for_bit_on_ordinary_columns(X):
+    from chainrule.data.prepare import Standardizer
+
+    std = X.std(axis=0)
+    assume(np.all((std == 0) | (std > 1e-150)))    # ordinary: no squares in the subnormals
+    fitted = Standardizer.fit(X).std
+    kept = std > 64 * np.finfo(np.float64).eps * np.abs(X).max(axis=0)
+    assert np.array_equal(fitted[kept], std[kept])
 
 
 def test_scalers_fit_on_train_and_apply_unchanged_to_test():

@@ -101,9 +101,14 @@ class Standardizer:
     @classmethod
     def fit(cls, X) -> Standardizer:
         X = _features(X, "standardize")
-        std = X.std(axis=0)
+        peak = np.abs(X).max(axis=0, initial=0.0)
+        # the squares are taken of x·2^-e (|x| < 1, 2^e just above the column's largest |x|):
+        # a power of two scales exactly, so the std is the same bits as X.std's, except that
+        # tiny columns (1e-159) no longer square into subnormals and lose their digits
+        unit = np.ldexp(1.0, -np.frexp(peak)[1])
+        std = (X * unit).std(axis=0) / unit
         # a constant column's computed std is rounding noise (~eps * |x|), not spread
-        noise = 64 * np.finfo(np.float64).eps * np.abs(X).max(axis=0, initial=0.0)
+        noise = 64 * np.finfo(np.float64).eps * peak
         return cls(mean=X.mean(axis=0), std=np.where(std > noise, std, 1.0))
 
     def transform(self, X) -> np.ndarray:
