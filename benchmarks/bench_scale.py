@@ -24,7 +24,7 @@ from pathlib import Path
 
 import peers as bench_peers
 from chainrule.fsutil import atomic_write
-from run import HERE, import_times
+from run import HERE, PEAK_MIB, import_times
 
 CHILD = """
 import json, resource, sys, time
@@ -33,13 +33,7 @@ from threadpoolctl import threadpool_limits
 import harness as bench
 
 
-def peak_mib():
-    try:
-        with open("/proc/self/status") as f:
-            return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
+""" + PEAK_MIB + """
 
 workload, system, n = bench.WORKLOADS[sys.argv[1]], sys.argv[2], int(sys.argv[3])
 X, y, source = bench.load_data(n, split="train")

@@ -30,12 +30,7 @@ from chainrule.fsutil import atomic_write
 
 HERE = Path(__file__).resolve().parent  # the memory child imports harness from here
 
-MEMORY_CHILD = """
-import json, resource, sys
-from threadpoolctl import threadpool_limits
-import harness as bench
-
-
+PEAK_MIB = '''
 def peak_mib():
     # VmHWM: this process image's peak RSS (ru_maxrss would carry the parent's over exec)
     try:
@@ -43,7 +38,15 @@ def peak_mib():
             return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
     except (OSError, StopIteration):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+'''
 
+MEMORY_CHILD = """
+import json, resource, sys
+from threadpoolctl import threadpool_limits
+import harness as bench
+
+
+""" + PEAK_MIB + """
 
 workload, system = bench.WORKLOADS[sys.argv[1]], sys.argv[2]
 X, y, _ = bench.load_data(int(sys.argv[3]))
