@@ -7,9 +7,9 @@ one core busy.
 Each repeat times every system twice, alternating: on the machine as it is ("quiet"), then
 with a busy process (a Python loop, pinned to the last core where the OS allows) started
 0.3 s before and killed after the run ("loaded"). The slowdown is the loaded median over the
-quiet median; the goal is chainrule's slowdown no worse than JAX's. ``chainrule-limit`` is
-chainrule with its thread policy off (every product on the BLAS limit, two threads here), the
-behaviour before ``chainrule._fast.threads``; ``chainrule-1`` every product on one thread.
+quiet median; the goal is chainrule's slowdown no worse than JAX's. ``chainrule`` shares its
+products' pieces between two threads (``chainrule._fast.threads``), ``chainrule-1`` runs them
+on one.
 Same digits, initial weights and batches as ``chainrule bench`` (harness.py).
 """
 
@@ -47,32 +47,26 @@ def busy_core():
         spinner.wait()
 
 
-def _with_threshold(builder, min_macs):
-    """chainrule's builder with the thread policy's threshold set to ``min_macs`` while it
-    trains (0: every product on the limit; None: every product on one thread)."""
-    from chainrule._fast import threads
+def _on_one_thread(builder):
+    """chainrule's builder with its run limited to one thread (threadpoolctl's limit, which
+    the run's products are shared by)."""
+    from threadpoolctl import threadpool_limits
 
     def build(*args):
         trainer = builder(*args)
         run = trainer.run
 
-        def patched():
-            saved = threads.MIN_MACS
-            threads.MIN_MACS = float("inf") if min_macs is None else min_macs
-            try:
+        def limited():
+            with threadpool_limits(limits=1):
                 run()
-            finally:
-                threads.MIN_MACS = saved
-        trainer.run = patched
+        trainer.run = limited
         return trainer
     return build
 
 
 def _builder(workload, system):
-    if system == "chainrule-limit":
-        return _with_threshold(bench.builder(workload, "chainrule"), 0)
     if system == "chainrule-1":
-        return _with_threshold(bench.builder(workload, "chainrule"), None)
+        return _on_one_thread(bench.builder(workload, "chainrule"))
     return bench.builder(workload, system)
 
 
@@ -127,14 +121,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workloads", default="N1,N2,N3")
     parser.add_argument("--systems", default=None,
-                        help="default: chainrule, chainrule-limit, chainrule-1 and JAX's peers "
+                        help="default: chainrule, chainrule-1 and JAX's peers "
                              "if installed")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--n", type=int, default=10000)
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args(argv)
     systems = (args.systems.split(",") if args.systems else
-               ["chainrule", "chainrule-limit", "chainrule-1",
+               ["chainrule", "chainrule-1",
                 *[p for p in ("jax-jit", "jax-scan") if bench_peers.available(p)]])
     rows = measure(args.workloads.split(","), systems, args.repeats, args.n,
                    lambda line: print(line, file=sys.stderr, flush=True))

@@ -37,32 +37,30 @@ def test_busy_core_spins_while_inside_and_is_gone_after():
             Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
 
 
-def test_load_rows_are_medians_and_the_threshold_is_restored(monkeypatch):
+def test_load_rows_are_medians_and_each_system_runs_on_its_threads(monkeypatch):
     monkeypatch.setattr(bench_load, "busy_core", lambda: __import__("contextlib").nullcontext())
     monkeypatch.setattr(bench_load.bench, "settle", lambda *a, **k: 0.0)
     seen, running = [], []
-    original_builder, original_choose = bench_load._builder, threads.choose
+    original_builder, original_enter = bench_load._builder, threads.BlasThreads.__enter__
 
     def spy(workload, system):
         running[:] = [system]
         return original_builder(workload, system)
 
-    def choose(macs, limit):                       # what the policy sees while training
-        seen.append((running[0], threads.MIN_MACS))
-        return original_choose(macs, limit)
+    def enter(self):                                # the threads each run is given
+        entered = original_enter(self)
+        seen.append((running[0], entered.threads))
+        return entered
     monkeypatch.setattr(bench_load, "_builder", spy)
-    monkeypatch.setattr(threads, "choose", choose)
-    systems = ["chainrule", "chainrule-limit", "chainrule-1"]
-    rows = bench_load.measure(["N1"], systems, 2, 40, lambda line: None)
-    assert threads.MIN_MACS == 1 << 25                              # the policy's own after
-    assert sorted(set(seen)) == [("chainrule", 1 << 25), ("chainrule-1", float("inf")),
-                                 ("chainrule-limit", 0)] and len(seen) == 12
+    monkeypatch.setattr(threads.BlasThreads, "__enter__", enter)
+    rows = bench_load.measure(["N1"], ["chainrule", "chainrule-1"], 2, 40, lambda line: None)
+    assert sorted(set(seen)) == [("chainrule", 2), ("chainrule-1", 1)] and len(seen) == 8
     for row in rows:
         import statistics
 
         assert row["quiet_s"] == statistics.median(row["times"]["quiet"])
         assert row["slowdown"] == pytest.approx(row["loaded_s"] / row["quiet_s"])
-    assert "chainrule-limit" in bench_load.table(rows)
+    assert "chainrule-1" in bench_load.table(rows)
 
 
 def test_load_table_compares_slowdowns():

@@ -1,66 +1,219 @@
-"""The BLAS thread policy of training runs (chainrule._fast.threads): one thread for small
-products, the limit for large ones, chosen from the sizes alone, the old counts restored."""
+"""The threads of training runs (chainrule._fast.threads, blas.plan, the C pool): every product
+cut into pieces by its shape alone, the pieces shared by threads, and the bits of a run the
+same whatever the number of threads, a busy core, or the C extension."""
+
+import contextlib
+import multiprocessing
+import os
+import subprocess
+import sys
+import threading
+import time
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import chainrule as cr
-from chainrule._fast import threads
+from chainrule._fast import blas, kernels, threads
+
+needs_c = pytest.mark.skipif(not kernels.BUILT, reason="chainrule._kernels was not built "
+                             "(pip install -e . with a C compiler builds it)")
 
 
-def scipy_threads():
+def blas_counts():
     import scipy.linalg.blas  # noqa: F401
 
     return {i["filepath"]: i["num_threads"] for i in threadpool_info()
             if i["user_api"] == "blas"}
 
 
-@given(st.integers(0, 1 << 40), st.integers(1, 64))
-def test_choose_is_one_below_the_threshold_and_the_limit_above(macs, limit):
-    chosen = threads.choose(macs, limit)
-    assert 1 <= chosen <= limit
-    assert chosen == (1 if macs < threads.MIN_MACS else limit)
-    assert threads.choose(macs * 2, limit) >= chosen                  # more work, never fewer
+@contextlib.contextmanager
+def numpy_passes():
+    """The readable twin: chainrule as it runs without the C extension."""
+    saved = kernels._kernels
+    kernels._kernels = None
+    try:
+        yield
+    finally:
+        kernels._kernels = saved
 
 
-def test_largest_product_by_hand():
-    # N2: 128 · 784 · 100 (first layer) > 128 · 100 · 10
-    assert threads.largest_product([784, 100, 10], 128) == 10_035_200
-    assert threads.largest_product([2, 3], 5) == 30
+@contextlib.contextmanager
+def shared_by(n):
+    before = kernels.set_threads(n)
+    try:
+        yield
+    finally:
+        kernels.set_threads(before)
 
 
-@pytest.mark.parametrize("limit, macs, inside", [(2, 1000, 1), (2, 1 << 28, 2), (1, 1 << 28, 1)])
-def test_blas_threads_sets_the_count_and_restores_it(limit, macs, inside):
+def test_plan_by_hand():
+    # N1's products are whole; N2's first layer in two pieces of 64 rows (128 >= 100); its
+    # BP4 product (100 x 784, 128-term sums) in two of 384 and 400 columns; N3's in four
+    assert blas.plan(10, 30, 784) == (False, 30, 1)
+    assert blas.plan(128, 100, 784) == (True, 64, 2)
+    assert blas.plan(100, 784, 128) == (False, 384, 2)
+    assert blas.plan(256, 1024, 1024) == (False, 256, 4)
+    assert blas.plan(1 << 18, 4, 4) == (True, 1 << 18, 1)         # 2^22 multiply-adds: whole
+    assert blas.plan(1 << 18, 8, 4) == (True, 1 << 17, 2)         # 2^23: two pieces
+
+
+@given(st.integers(1, 5000), st.integers(1, 5000), st.integers(1, 5000))
+def test_the_pieces_cover_the_product_and_are_the_c_plan(rows, cols, k):
+    by_rows, piece, count = blas.plan(rows, cols, k)
+    dim = rows if by_rows else cols
+    assert by_rows == (rows >= cols) and 1 <= count <= blas.MAX_PIECES
+    bounds = blas._bounds(dim, piece, count)
+    assert bounds[0][0] == 0 and bounds[-1][1] == dim
+    assert all(hi == lo for (_, hi), (lo, _) in zip(bounds, bounds[1:]))   # no gap, no overlap
+    if count > 1:
+        assert piece % blas.ALIGN == 0 and all(hi - lo >= piece for lo, hi in bounds)
+        assert rows * cols * k >= count * blas.PIECE_MACS    # each piece worth a thread
+    if kernels.BUILT:
+        assert kernels._kernels.product_plan(rows, cols, k) == (by_rows, piece, count)
+
+
+def operand(rng, rows, cols, transposed, dtype):
+    M = rng.standard_normal((cols, rows) if transposed else (rows, cols)).astype(dtype)
+    return M.T if transposed else M
+
+
+@needs_c
+@settings(max_examples=60, deadline=None)
+@given(rows=st.integers(1, 300), cols=st.integers(1, 300), k=st.integers(1, 1500),
+       ta=st.booleans(), tb=st.booleans(), dtype=st.sampled_from([np.float32, np.float64]),
+       beta=st.sampled_from([0.0, 1.0, 0.9]), threads_=st.integers(1, 3),
+       seed=st.integers(0, 1000))
+def test_the_shared_pieces_are_the_numpy_twins_pieces_bit_for_bit(rows, cols, k, ta, tb, dtype,
+                                                                  beta, threads_, seed):
+    rng = np.random.default_rng(seed)
+    A, B = operand(rng, rows, k, ta, dtype), operand(rng, k, cols, tb, dtype)
+    C0 = rng.standard_normal((rows, cols)).astype(dtype)
+    shared, twin = C0.copy(), C0.copy()
+    with threadpool_limits(limits=1), shared_by(threads_):
+        assert kernels.gemm(-0.5, A, B, beta, shared)
+        with numpy_passes():
+            blas.gemm(-0.5, A, B, beta, twin)
+    np.testing.assert_array_equal(shared, twin)
+    exact = -0.5 * (A.astype(np.float64) @ B) + beta * C0
+    np.testing.assert_allclose(shared, exact, rtol=1e-3 if dtype == np.float32 else 1e-10,
+                               atol=1e-3 * np.sqrt(k) if dtype == np.float32 else 1e-9)
+
+
+@needs_c
+def test_gemm_refuses_what_it_cannot_take():
+    A, B = np.ones((40, 30)), np.ones((30, 20))
+    assert not kernels.gemm(1.0, A, B, 0.0, np.zeros((20, 40)).T)      # C not C-ordered
+    assert not kernels.gemm(1.0, A[:, ::2], B[::2], 0.0, np.zeros((40, 20)))   # strided
+    assert not kernels.gemm(1.0, A.astype(np.float32), B, 0.0, np.zeros((40, 20)))
+    C = np.zeros((40, 30))
+    assert not kernels.gemm(1.0, C, np.eye(30), 0.0, C)                 # C is A
+    assert not kernels.gemm(1.0, A, B[:, :5], 0.0, np.zeros((40, 20)))  # shapes disagree
+    C = np.zeros((40, 20))
+    assert blas.gemm(1.0, A, B, 0.0, C) is C and (C == 30).all()        # blas.gemm: any way
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+def test_blas_threads_puts_blas_on_one_thread_and_shares_by_the_limit(limit):
     with threadpool_limits(limits=limit):
-        before = scipy_threads()
-        with threads.BlasThreads(macs) as chosen:
-            assert chosen.threads == inside
-            assert set(scipy_threads().values()) == {inside}
-        assert scipy_threads() == before
+        before = blas_counts()
+        with threads.BlasThreads() as run:
+            assert run.threads == limit
+            assert set(blas_counts().values()) == {1}
+            if kernels.BUILT:
+                assert kernels.set_threads(run.threads) == limit     # (sets the same again)
+        assert blas_counts() == before
+    assert kernels.set_threads(1) == 1 or not kernels.BUILT           # and the pool's back
 
 
-def _train_n2_shapes(limit, X, y):
+def train_n2(X, y, epochs=2):
+    """N2's network and optimiser (784-100-10 relu/softmax, Adam, batch 128), float32."""
     net = cr.nn.Network([784, 100, 10], activation="relu", output="softmax",
                         cost="log-likelihood", dtype="float32", seed=0)
-    seen = []
-    with threadpool_limits(limits=limit):
-        cr.train(net, X, y, epochs=2, batch_size=128, optimizer=cr.optim.Adam(lr=1e-3),
-                 progress=False, callbacks=[lambda epoch, h: seen.append(scipy_threads())])
-        after = scipy_threads()
-    return net.to_vector(), seen, after
+    history = cr.train(net, X, y, epochs=epochs, batch_size=128,
+                       optimizer=cr.optim.Adam(lr=1e-3), progress=False)
+    return np.concatenate([net.to_vector(), history.train_cost])
 
 
-def test_a_small_network_trains_to_the_same_bits_whatever_the_thread_limit():
-    """N2's products (784-term sums) round differently on two OpenBLAS threads than on one; a
-    training run uses one thread for them, so the limit in force does not change the weights."""
-    rng = np.random.default_rng(0)
-    X = rng.random((656, 784), dtype=np.float32)      # 5 batches of 128, one of 16
-    y = rng.integers(0, 10, 656)
-    one, seen_one, _ = _train_n2_shapes(1, X, y)
-    two, seen_two, after = _train_n2_shapes(2, X, y)
-    assert all(set(s.values()) == {1} for s in seen_one + seen_two)   # one thread while training
-    assert set(after.values()) == {2}                                  # the limit back after
+def digits(n=656, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, 784), dtype=np.float32), rng.integers(0, 10, n)   # 5 batches + 16
+
+
+def test_n2_trains_to_the_same_bits_on_one_thread_or_two_and_without_c():
+    """Every product of N2 is cut in two; OpenBLAS alone would round them differently on two
+    threads than on one."""
+    X, y = digits()
+    with threadpool_limits(limits=1):
+        one = train_n2(X, y)
+    with threadpool_limits(limits=2):
+        two = train_n2(X, y)
     np.testing.assert_array_equal(one, two)
+    with numpy_passes(), threadpool_limits(limits=2):
+        np.testing.assert_array_equal(one, train_n2(X, y))
+
+
+@contextlib.contextmanager
+def busy_core():
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+def test_the_same_bits_with_another_process_on_a_core():
+    X, y = digits()
+    with threadpool_limits(limits=2):
+        quiet = train_n2(X, y)
+        with busy_core():
+            busy = train_n2(X, y)
+    np.testing.assert_array_equal(quiet, busy)
+
+
+def test_two_runs_at_once_in_one_process_each_give_their_own_bits():
+    """Threads of one process (a thread pool running a sweep) train at once: a product another
+    thread is sharing runs its own pieces alone, the same bits."""
+    data = [digits(seed=s) for s in (1, 2)]
+    alone = [train_n2(X, y, epochs=1) for X, y in data]
+    results = [None, None]
+
+    def run(i):
+        results[i] = train_n2(*data[i], epochs=1)
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+    with threadpool_limits(limits=2):
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+    for got, expected in zip(results, alone):
+        np.testing.assert_array_equal(got, expected)
+
+
+def _product_in_child(queue):
+    A, B = np.ones((256, 1024), np.float32), np.ones((1024, 512), np.float32)
+    C = np.zeros((256, 512), np.float32)
+    with threadpool_limits(limits=2), threads.BlasThreads():
+        blas.gemm(1.0, A, B, 0.0, C)
+    queue.put((float(C.min()), float(C.max())))
+
+
+@needs_c
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_computes_its_products_without_the_parents_threads():
+    with shared_by(2):
+        A = np.ones((256, 1024), np.float32)
+        blas.gemm(1.0, A, A.T, 0.0, np.empty((256, 256), np.float32))   # the pool is running
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_product_in_child, args=(queue,))
+        child.start()
+        child.join(60)
+        assert child.exitcode == 0
+        assert queue.get(timeout=5) == (1024.0, 1024.0)

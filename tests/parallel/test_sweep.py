@@ -112,7 +112,7 @@ def test_a_rerun_with_the_same_out_skips_the_runs_done(tmp_path):
 def test_a_worker_killed_mid_run_is_retried_and_the_result_is_exact(tmp_path, dask_cluster):
     from distributed import Client
 
-    options = {"epochs": 60, "hidden": [64]}            # a few seconds a run
+    options = {"epochs": 300, "hidden": [64]}           # a few seconds a run
     killed = {}
 
     def kill_a_busy_worker():

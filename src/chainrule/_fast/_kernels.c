@@ -15,6 +15,16 @@
 #include <limits.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define SPIN_PAUSE() _mm_pause()
+#else
+#define SPIN_PAUSE() ((void)0)
+#endif
 
 typedef struct {
     Py_buffer view[4];
@@ -239,50 +249,280 @@ static PyObject *setup(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* A matrix operand as chainrule._fast.blas.gemm sees it: element (i, j) is data[i*cols + j]
- * (a C-ordered array) or, with t, data[j*rows + i] (the transpose view of a C-ordered array). */
-typedef struct { void *data; int rows, cols, t; } Mat;
+/* A matrix operand: element (i, j) is data[i*ld + j], or with t data[j*ld + i] (the transpose
+ * view of a C-ordered array); ld is the row length of the array it is part of. */
+typedef struct { void *data; int rows, cols, t, ld; } Mat;
 static Mat mat(void *data, Py_ssize_t rows, Py_ssize_t cols) {
-    Mat M = {data, (int)rows, (int)cols, 0};
+    Mat M = {data, (int)rows, (int)cols, 0, (int)cols};
     return M;
 }
 static Mat tr(Mat M) {
-    Mat T = {M.data, M.cols, M.rows, !M.t};
+    Mat T = {M.data, M.cols, M.rows, !M.t, M.ld};
     return T;
 }
-/* blas._fortran(M): the Fortran-ordered array P (rows x cols) with op(P) = M, and trans. */
-typedef struct { void *data; int rows, cols, trans; } Fortran;
+/* Rows lo..hi-1 or columns lo..hi-1 of M, elements of `size` bytes. */
+static Mat rows_of(Mat M, int lo, int hi, size_t size) {
+    M.data = (char *)M.data + (size_t)lo * (M.t ? 1 : (size_t)M.ld) * size;
+    M.rows = hi - lo;
+    return M;
+}
+static Mat cols_of(Mat M, int lo, int hi, size_t size) {
+    M.data = (char *)M.data + (size_t)lo * (M.t ? (size_t)M.ld : 1) * size;
+    M.cols = hi - lo;
+    return M;
+}
+/* The column-major matrix P the BLAS reads, with op(P) = M, as blas._fortran hands it to f2py:
+ * a transpose view (or a vector, which NumPy calls F-contiguous) as itself, a C-ordered matrix
+ * as the transpose of P. */
+typedef struct { void *data; int rows, cols, trans, ld; } Fortran;
 static Fortran fortran(Mat M) {
-    Fortran F;
-    F.data = M.data;
-    if (M.t || M.rows == 1 || M.cols == 1) {   /* NumPy's F-contiguous flag */
-        F.rows = M.rows; F.cols = M.cols; F.trans = 0;
-    } else {
-        F.rows = M.cols; F.cols = M.rows; F.trans = 1;
+    Fortran F = {M.data, M.rows, M.cols, 0, M.t ? M.ld : (M.rows > 1 ? M.rows : 1)};
+    if (!M.t && M.rows > 1 && (M.cols > 1 || M.ld > 1)) {
+        F.rows = M.cols; F.cols = M.rows; F.trans = 1; F.ld = M.ld;
     }
     return F;
 }
 
-/* C <- alpha A B + beta C, C C-ordered: C^T = B^T A^T in column-major, as blas.gemm calls f2py. */
-#define GEMM_ARGS                                                                     \
-    Fortran a = fortran(tr(B)), b = fortran(tr(A));                                 \
-    char ta = a.trans ? 'T' : 'N', tb = b.trans ? 'T' : 'N';                        \
-    int m = a.trans ? a.cols : a.rows, k = a.trans ? a.rows : a.cols;               \
-    int n = b.trans ? b.rows : b.cols;                                              \
-    int lda = a.rows > 1 ? a.rows : 1, ldb = b.rows > 1 ? b.rows : 1;
+/* C <- alpha A B + beta C for a C-ordered block C: C^T = B^T A^T in column-major, as
+ * blas.gemm calls f2py. */
+static void gemm_block(int precision, double alpha, Mat A, Mat B, double beta, Mat C) {
+    Fortran a = fortran(tr(B)), b = fortran(tr(A));
+    char ta = a.trans ? 'T' : 'N', tb = b.trans ? 'T' : 'N';
+    int m = a.trans ? a.cols : a.rows, k = a.trans ? a.rows : a.cols;
+    int n = b.trans ? b.rows : b.cols;
+    int lda = a.ld, ldb = b.ld, ldc = C.ld;
+    if (precision == 'f') {
+        float al = (float)alpha, be = (float)beta;
+        sgemm_ptr(&ta, &tb, &m, &n, &k, &al, a.data, &lda, b.data, &ldb, &be, C.data, &ldc);
+    } else {
+        dgemm_ptr(&ta, &tb, &m, &n, &k, &alpha, a.data, &lda, b.data, &ldb, &beta, C.data, &ldc);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * A product in pieces, shared by threads.
+ *
+ * BLAS rounds a product differently when it is cut differently, and OpenBLAS cuts it by its
+ * thread count; so every product here runs on one BLAS thread, cut into pieces that depend on
+ * its shape only (blas.plan: along C's rows or columns, the larger of the two, at most
+ * MAX_PIECES, each of about PIECE_MACS multiply-adds or more, a multiple of ALIGN wide but the
+ * last, which takes the rest). The threads
+ * of the pool take the pieces in turn, the calling thread too, as each becomes free: with
+ * another process on a core, a thread that is not running simply takes fewer pieces, and the
+ * result is the same bits whoever computes which piece, and however many threads there are.
+ * ------------------------------------------------------------------------------------------- */
+#define MAX_PIECES 4
+#define PIECE_MACS (1LL << 22)
+#define ALIGN 16
+#define MAX_THREADS 16
+
+typedef struct {
+    int precision, by_rows, piece, count;
+    double alpha, beta;
+    Mat A, B, C;
+} Product;
+
+static void plan(Product *p) {
+    const long long R = p->C.rows, Cc = p->C.cols, K = p->A.cols;
+    const long long dim = R >= Cc ? R : Cc;
+    long long count = R * Cc * K / PIECE_MACS;
+    if (count > MAX_PIECES) count = MAX_PIECES;
+    if (count > dim / ALIGN) count = dim / ALIGN;
+    p->by_rows = R >= Cc;
+    if (count < 2) {
+        p->piece = (int)dim;
+        p->count = 1;
+        return;
+    }
+    p->piece = (int)(dim / count / ALIGN * ALIGN);   /* the last piece takes the rest */
+    p->count = (int)count;
+}
+
+static void run_piece(const Product *p, int i) {
+    const size_t size = p->precision == 'f' ? sizeof(float) : sizeof(double);
+    Mat A = p->A, B = p->B, C = p->C;
+    const int lo = i * p->piece, end = p->by_rows ? C.rows : C.cols;
+    const int hi = i == p->count - 1 ? end : lo + p->piece;
+    if (p->count > 1 && p->by_rows) {
+        A = rows_of(A, lo, hi, size);
+        C = rows_of(C, lo, hi, size);
+    } else if (p->count > 1) {
+        B = cols_of(B, lo, hi, size);
+        C = cols_of(C, lo, hi, size);
+    }
+    gemm_block(p->precision, p->alpha, A, B, p->beta, C);
+}
+
+/* A job for the pool: `count` pieces, piece i done by run(arg, i). */
+typedef struct {
+    int count;
+    void (*run)(const void *arg, int i);
+    const void *arg;
+} Job;
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int threads, started;            /* threads to use (the caller's one included), running */
+    const Job *job;                  /* the job being shared, NULL between jobs */
+    atomic_ulong generation;         /* counts the jobs shared, so a worker sees a new one */
+    atomic_int next, done, inside;   /* the next piece to take, pieces done, workers in a job */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 1, 0, NULL};
+
+static void take_pieces(const Job *job) {
+    for (;;) {
+        const int i = atomic_fetch_add(&pool.next, 1);
+        if (i >= job->count) return;
+        job->run(job->arg, i);
+        atomic_fetch_add(&pool.done, 1);
+    }
+}
+
+static double seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+#define SPIN_SECONDS 100e-6   /* how long a worker looks for the next job before sleeping */
+
+static void *worker(void *unused) {
+    (void)unused;
+    unsigned long seen = atomic_load(&pool.generation);
+    for (;;) {
+        /* a step's products come microseconds apart: look for the next a while, then sleep */
+        const double until = seconds() + SPIN_SECONDS;
+        for (int spin = 1; atomic_load(&pool.generation) == seen; spin++) {
+            SPIN_PAUSE();
+            if (spin % 64 == 0 && seconds() > until) break;
+        }
+        pthread_mutex_lock(&pool.lock);
+        while (atomic_load(&pool.generation) == seen) pthread_cond_wait(&pool.wake, &pool.lock);
+        seen = atomic_load(&pool.generation);
+        const Job *job = pool.job;
+        if (job) atomic_fetch_add(&pool.inside, 1);
+        pthread_mutex_unlock(&pool.lock);
+        if (job) {
+            take_pieces(job);
+            atomic_fetch_sub(&pool.inside, 1);
+        }
+    }
+    return NULL;
+}
+
+static void forget_workers(void) {     /* in a forked child: the workers did not come along */
+    pthread_mutex_init(&pool.lock, NULL);
+    pthread_cond_init(&pool.wake, NULL);
+    pool.started = 0;
+    pool.job = NULL;
+    atomic_store(&pool.inside, 0);
+}
+
+static void start_workers(void) {
+    static int registered = 0;
+    if (!registered) {
+        pthread_atfork(NULL, NULL, forget_workers);
+        registered = 1;
+    }
+    while (pool.started < pool.threads - 1) {
+        pthread_t thread;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        const int failed = pthread_create(&thread, &attr, worker, NULL);
+        pthread_attr_destroy(&attr);
+        if (failed) break;              /* fewer threads: the same pieces, the same bits */
+        pool.started++;
+    }
+}
+
+/* Every piece of `job` done, by this thread and the pool's as they come free. A job another
+ * thread shares at the same time (two trainings in one process) runs its pieces alone. */
+static void share(const Job *job) {
+    static atomic_flag busy = ATOMIC_FLAG_INIT;    /* another thread is sharing a job */
+    if (job->count == 1 || pool.threads <= 1 || pool.started == 0
+            || atomic_flag_test_and_set(&busy)) {
+        for (int i = 0; i < job->count; i++) job->run(job->arg, i);
+        return;
+    }
+    pthread_mutex_lock(&pool.lock);
+    atomic_store(&pool.next, 0);
+    atomic_store(&pool.done, 0);
+    pool.job = job;
+    atomic_fetch_add(&pool.generation, 1);
+    pthread_cond_broadcast(&pool.wake);
+    pthread_mutex_unlock(&pool.lock);
+    take_pieces(job);
+    while (atomic_load(&pool.done) < job->count) sched_yield();   /* pieces others took */
+    pthread_mutex_lock(&pool.lock);
+    pool.job = NULL;                                /* no worker joins it now */
+    pthread_mutex_unlock(&pool.lock);
+    while (atomic_load(&pool.inside) > 0) SPIN_PAUSE();   /* those inside find no piece left */
+    atomic_flag_clear(&busy);
+}
+
+static void run_product(const void *arg, int i) { run_piece(arg, i); }
+
+/* C <- alpha A B + beta C (C C-ordered), in its pieces, on the pool's threads. */
+static void product(int precision, double alpha, Mat A, Mat B, double beta, Mat C) {
+    Product p = {precision, 0, 0, 0, alpha, beta, A, B, C};
+    plan(&p);
+    const Job job = {p.count, run_product, &p};
+    share(&job);
+}
+
+/* Adam's step (adam_float, adam_double) over pieces of ADAM_PIECE elements on the pool's
+ * threads: element by element the same operations, so the same bits however it is cut. */
+#define ADAM_PIECE ((Py_ssize_t)1 << 14)
+#define SHARED_ADAM(T, NAME, ONE)                                                     \
+    typedef struct {                                                                  \
+        T *p; const T *g; T *m, *v;                                                   \
+        Py_ssize_t n;                                                                 \
+        double b1, c1, b2, c2, eps, step;                                             \
+    } NAME##_job;                                                                     \
+    static void NAME##_piece(const void *arg, int i) {                                \
+        const NAME##_job *a = arg;                                                    \
+        const Py_ssize_t lo = (Py_ssize_t)i * ADAM_PIECE;                             \
+        const Py_ssize_t len = a->n - lo < ADAM_PIECE ? a->n - lo : ADAM_PIECE;       \
+        ONE(a->p + lo, a->g + lo, a->m + lo, a->v + lo, len, a->b1, a->c1, a->b2, a->c2, \
+            a->eps, a->step);                                                         \
+    }                                                                                 \
+    static void NAME(T *p, const T *g, T *m, T *v, Py_ssize_t n, double b1, double c1, \
+                     double b2, double c2, double eps, double step) {                 \
+        const NAME##_job a = {p, g, m, v, n, b1, c1, b2, c2, eps, step};              \
+        const Job job = {(int)((n + ADAM_PIECE - 1) / ADAM_PIECE), NAME##_piece, &a}; \
+        share(&job);                                                                  \
+    }
+SHARED_ADAM(float, adam_shared_float, adam_float)
+SHARED_ADAM(double, adam_shared_double, adam_double)
+
 static void sgemm_rm(double alpha, Mat A, Mat B, double beta, Mat C) {
-    GEMM_ARGS
-    float al = (float)alpha, be = (float)beta;
     Py_BEGIN_ALLOW_THREADS   /* the arrays are held (buffer protocol) until the step ends */
-    sgemm_ptr(&ta, &tb, &m, &n, &k, &al, a.data, &lda, b.data, &ldb, &be, C.data, &m);
+    product('f', alpha, A, B, beta, C);
     Py_END_ALLOW_THREADS
 }
 static void dgemm_rm(double alpha, Mat A, Mat B, double beta, Mat C) {
-    GEMM_ARGS
-    double al = alpha, be = beta;
     Py_BEGIN_ALLOW_THREADS
-    dgemm_ptr(&ta, &tb, &m, &n, &k, &al, a.data, &lda, b.data, &ldb, &be, C.data, &m);
+    product('d', alpha, A, B, beta, C);
     Py_END_ALLOW_THREADS
+}
+
+static PyObject *set_threads(PyObject *self, PyObject *args) {
+    int threads;
+    if (!PyArg_ParseTuple(args, "i", &threads)) return NULL;
+    const int previous = pool.threads;
+    pool.threads = threads < 1 ? 1 : threads > MAX_THREADS ? MAX_THREADS : threads;
+    start_workers();
+    return PyLong_FromLong(previous);
+}
+
+static PyObject *product_plan(PyObject *self, PyObject *args) {
+    int rows, cols, k;
+    if (!PyArg_ParseTuple(args, "iii", &rows, &cols, &k)) return NULL;
+    Product p = {'f', 0, 0, 0, 1.0, 0.0, mat(NULL, rows, k), mat(NULL, k, cols),
+                 mat(NULL, rows, cols)};
+    plan(&p);
+    return Py_BuildValue("(Oii)", p.by_rows ? Py_True : Py_False, p.piece, p.count);
 }
 
 enum { ACT_IDENTITY, ACT_SIGMOID, ACT_TANH, ACT_RELU, ACT_SOFTMAX };
@@ -454,8 +694,8 @@ static int call_ufunc(PyObject *f, PyObject *x, PyObject *out) {
     }                                                                                       \
     return 0;
 
-static int step_float(Step *s) { STEP_BODY(float, sgemm_rm, adam_float) }
-static int step_double(Step *s) { STEP_BODY(double, dgemm_rm, adam_double) }
+static int step_float(Step *s) { STEP_BODY(float, sgemm_rm, adam_shared_float) }
+static int step_double(Step *s) { STEP_BODY(double, dgemm_rm, adam_shared_double) }
 
 /* The buffers of one call: every array is held while the step runs. */
 typedef struct {
@@ -585,6 +825,71 @@ static PyObject *network_step(PyObject *self, PyObject *args) {
     Py_RETURN_TRUE;
 }
 
+/* An operand of gemm(): a C-ordered array as itself, an F-ordered one (and a vector, which
+ * NumPy calls both) as the transpose view of its transpose, as blas._fortran takes them. */
+static int operand(Py_buffer *v, int f_contiguous, Mat *M) {
+    if (v->ndim != 2 || v->shape[0] < 1 || v->shape[1] < 1 || v->shape[0] >= INT_MAX
+            || v->shape[1] >= INT_MAX)
+        return 0;
+    const int rows = (int)v->shape[0], cols = (int)v->shape[1];
+    Mat m = {v->buf, rows, cols, f_contiguous, f_contiguous ? rows : cols};
+    *M = m;
+    return 1;
+}
+
+static int get_operand(PyObject *obj, Py_buffer *v, int flags, char *format, int *f_order) {
+    if (PyObject_GetBuffer(obj, v, flags | PyBUF_FORMAT | PyBUF_F_CONTIGUOUS) == 0) {
+        *f_order = 1;
+    } else {
+        PyErr_Clear();
+        if (PyObject_GetBuffer(obj, v, flags | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+            PyErr_Clear();
+            return 0;
+        }
+        *f_order = 0;
+    }
+    const char *f = v->format ? v->format : "B";
+    const char kind = (f[0] == '<' || f[0] == '=' || f[0] == '@') ? f[1] : f[0];
+    if (*format == 0) *format = kind;
+    if (kind != *format || (kind != 'f' && kind != 'd')) {
+        PyBuffer_Release(v);
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *gemm(PyObject *self, PyObject *args) {
+    PyObject *a, *b, *c;
+    double alpha, beta;
+    if (!PyArg_ParseTuple(args, "dOOdO", &alpha, &a, &b, &beta, &c)) return NULL;
+    if (!sgemm_ptr) Py_RETURN_FALSE;
+    Py_buffer va, vb, vc;
+    char format = 0;
+    int fa, fb, fc;
+    if (!get_operand(c, &vc, PyBUF_WRITABLE, &format, &fc)) Py_RETURN_FALSE;
+    Mat A, B, C;
+    int ok = 0;
+    if (get_operand(a, &va, PyBUF_SIMPLE, &format, &fa)) {
+        if (get_operand(b, &vb, PyBUF_SIMPLE, &format, &fb)) {
+            /* C must be C-ordered (a vector is both) and apart from A and B */
+            ok = operand(&va, fa, &A) && operand(&vb, fb, &B) && operand(&vc, 0, &C)
+                 && (!fc || vc.shape[0] == 1 || vc.shape[1] == 1)
+                 && A.rows == C.rows && B.cols == C.cols && A.cols == B.rows
+                 && !overlap(&vc, &va) && !overlap(&vc, &vb);
+            if (ok) {
+                Py_BEGIN_ALLOW_THREADS
+                product(format, alpha, A, B, beta, C);
+                Py_END_ALLOW_THREADS
+            }
+            PyBuffer_Release(&vb);
+        }
+        PyBuffer_Release(&va);
+    }
+    PyBuffer_Release(&vc);
+    if (ok) Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS,
      "setup(sgemm_capsule, dgemm_capsule, tanh, exp, add_reduce): the BLAS products (capsules "
@@ -595,6 +900,16 @@ static PyMethodDef methods[] = {
      "adam = (ms, vs, beta1, 1 - beta1, beta2, 1 - beta2, eps, step_size) also Adam's step on "
      "each parameter; False (nothing done) when it cannot take the arrays"},
 
+    {"set_threads", set_threads, METH_VARARGS,
+     "set_threads(n): the threads network_step's products are shared by (1: the caller's "
+     "alone); returns the count before"},
+    {"gemm", gemm, METH_VARARGS,
+     "gemm(alpha, A, B, beta, C): C = alpha A B + beta C in place, C C-ordered, A and B C- or "
+     "F-ordered, in the pieces of product_plan on the threads of set_threads, as "
+     "chainrule._fast.blas.gemm computes it; False (nothing done) when it cannot take the arrays"},
+    {"product_plan", product_plan, METH_VARARGS,
+     "product_plan(rows, cols, k): (by_rows, piece, count), how a product C (rows x cols) = "
+     "A (rows x k) B is cut into pieces"},
     {"adam", adam, METH_VARARGS,
      "adam(p, g, m, v, beta1, 1 - beta1, beta2, 1 - beta2, eps, step_size): one Adam step "
      "in place, m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, p -= m / (sqrt(v) + eps) * step"},

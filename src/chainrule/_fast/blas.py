@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from chainrule._fast import kernels
+
 _ROUTINES = {}  # (name, dtype char) -> SciPy's routine, filled on first use (SciPy is slow
 #                 to import, and ``import chainrule`` does not need it)
 
@@ -52,12 +54,54 @@ def _fortran(M):
     return np.asfortranarray(M), 0
 
 
+MAX_PIECES = 4
+PIECE_MACS = 1 << 22
+ALIGN = 16
+
+
+def plan(rows, cols, k):
+    """How :func:`gemm` cuts C (rows × cols) = A (rows × k) B into pieces: ``(by_rows, piece,
+    count)``, pieces of C's rows (``by_rows``) or of its columns, whichever C has more of,
+    ``piece`` wide each but the last, which takes the rest.
+
+    BLAS rounds a product differently when it is cut differently (OpenBLAS cuts it by its
+    thread count), so the pieces depend on the shape only: at most :data:`MAX_PIECES`, each of
+    about :data:`PIECE_MACS` multiply-adds or more, a multiple of :data:`ALIGN` wide. The C
+    step shares them between threads (the same plan, ``_kernels.c``), so a training run gives
+    the same bits on one thread or several, on an idle machine or a busy one.
+
+    >>> plan(128, 100, 784)      # N2's forward product: two pieces of 64 rows
+    (True, 64, 2)
+    >>> plan(10, 30, 784)        # N1's: whole
+    (False, 30, 1)
+    """
+    dim = max(rows, cols)
+    count = min(MAX_PIECES, rows * cols * k // PIECE_MACS, dim // ALIGN)
+    if count < 2:
+        return rows >= cols, dim, 1
+    return rows >= cols, dim // count // ALIGN * ALIGN, count
+
+
+def _bounds(dim, piece, count):
+    """The (lo, hi) of each piece."""
+    return [(i * piece, dim if i == count - 1 else (i + 1) * piece) for i in range(count)]
+
+
+def _block(M, parent_transposed):
+    """A piece of an operand as the C step passes it to BLAS: itself if contiguous, else a
+    copy in its parent's order (the same transpose flag, so the same routine)."""
+    if M.flags.c_contiguous or M.flags.f_contiguous:
+        return M
+    return np.asfortranarray(M) if parent_transposed else np.ascontiguousarray(M)
+
+
 def gemm(alpha, A, B, beta, C):
     """C ← α·A·B + β·C in place, for 2-d arrays (C C-contiguous); returns C.
 
     A and B may be C- or F-ordered (e.g. ``W.T``) and are not copied. With β = 0 the old
     contents of C are never read (C may be ``np.empty``). Arrays of another dtype than C, or
-    a dtype BLAS has no routine for, take NumPy's slower path with the same result.
+    a dtype BLAS has no routine for, take NumPy's slower path with the same result. A large
+    product runs in the pieces of :func:`plan`, one after the other.
 
     >>> C = np.empty((1, 1), dtype=np.float32)
     >>> gemm(1.0, np.ones((1, 3), np.float32), np.ones((3, 1), np.float32), 0.0, C)
@@ -69,6 +113,25 @@ def gemm(alpha, A, B, beta, C):
         product = np.dot(A, B)
         C[...] = alpha * product + beta * C if beta else alpha * product
         return C
+    if kernels.gemm(alpha, A, B, beta, C):     # the same pieces in C, on the run's threads
+        return C
+    by_rows, piece, count = plan(C.shape[0], C.shape[1], A.shape[1])
+    if count == 1:
+        return _whole(routine, alpha, A, B, beta, C)
+    a_t = A.flags.f_contiguous and not A.flags.c_contiguous
+    b_t = B.flags.f_contiguous and not B.flags.c_contiguous
+    for lo, hi in _bounds(C.shape[0] if by_rows else C.shape[1], piece, count):
+        if by_rows:
+            _whole(routine, alpha, _block(A[lo:hi], a_t), B, beta, C[lo:hi])
+        else:
+            block = np.ascontiguousarray(C[:, lo:hi])
+            _whole(routine, alpha, A, _block(B[:, lo:hi], b_t), beta, block)
+            C[:, lo:hi] = block
+    return C
+
+
+def _whole(routine, alpha, A, B, beta, C):
+    """C ← α·A·B + β·C in one call of ``routine`` (C C-contiguous)."""
     b, trans_b = _fortran(B.T)
     a, trans_a = _fortran(A.T)
     result = routine(alpha, b, a, beta=beta, c=C.T, trans_a=trans_b, trans_b=trans_a,

@@ -111,6 +111,44 @@ _FUSED = {("sigmoid", "cross-entropy"), ("softmax", "log-likelihood")}
 _ready = []   # [True] once the C step has SciPy's BLAS and NumPy's ufuncs
 
 
+def _setup():
+    """Hand the C extension SciPy's BLAS and NumPy's ufuncs, once."""
+    if not _ready:
+        from scipy.linalg import cython_blas
+
+        capsules = cython_blas.__pyx_capi__
+        _kernels.setup(capsules["sgemm"], capsules["dgemm"], np.tanh, np.exp, np.add.reduce)
+        _ready.append(True)
+
+
+def gemm(alpha, A, B, beta, C):
+    """C ← α·A·B + β·C in place in C's pieces (:func:`chainrule._fast.blas.plan`), shared by
+    the threads of :func:`set_threads`; True when done, False (nothing done) where the
+    extension was not built or cannot take the arrays (C not C-ordered, A or B neither C- nor
+    F-ordered, mixed dtypes, C overlapping A or B). The same bits as blas.gemm's pieces.
+
+    >>> C = np.zeros((2, 2))
+    >>> gemm(1.0, np.eye(2), np.ones((2, 2)), 0.0, C) in (True, False), C.sum() in (0.0, 4.0)
+    (True, True)
+    """
+    if _kernels is None:
+        return False
+    _setup()
+    return _kernels.gemm(alpha, A, B, beta, C)
+
+
+def set_threads(threads):
+    """Let ``threads`` threads (the caller's included) share the C step's products; returns
+    the count before. Without the C extension nothing is shared: returns 1.
+
+    >>> before = set_threads(1); set_threads(before)
+    1
+    """
+    if _kernels is None:
+        return 1
+    return _kernels.set_threads(threads)
+
+
 def step_codes(hidden, output, cost):
     """The C step's (hidden, output, cost) codes for a network, or None if it does not take it.
 
@@ -142,12 +180,7 @@ def network_step(codes, Ws, bs, outs, X, Y, acts, deltas, sums, rowsums, scale, 
     """
     if _kernels is None or codes is None:
         return False
-    if not _ready:
-        from scipy.linalg import cython_blas
-
-        capsules = cython_blas.__pyx_capi__
-        _kernels.setup(capsules["sgemm"], capsules["dgemm"], np.tanh, np.exp, np.add.reduce)
-        _ready.append(True)
+    _setup()
     if adam is not None:
         ms, vs, beta1, beta2, eps, step_size = adam
         adam = (ms, vs, beta1, 1 - beta1, beta2, 1 - beta2, eps, step_size)

@@ -1,96 +1,127 @@
-"""How many BLAS threads a training run's products get: one, unless they are large.
+"""The threads of a training run's matrix products, and why their number changes no bit.
 
-OpenBLAS cuts a product between its threads, and each thread waits for the others at the end,
-spinning. When another process holds one of the cores, every product waits for the thread that
-is not running, a scheduler time slice at a time: with one of two cores busy, N2 ([784,100,10],
-batch 128) took 40-70× longer on two BLAS threads than on an idle machine, and 2-3× on one.
-On an idle machine a second thread gains little on products that small. So
-:class:`BlasThreads` runs a training loop on
+BLAS rounds a product differently when it cuts it differently, and OpenBLAS cuts a product by
+its thread count: on one thread and on two, the same product differs in its last bits (every
+shape of N1-N3 measured, on Haswell and SkylakeX kernels). So during a training run every
+product runs on **one** BLAS thread, cut into pieces by its shape alone
+(:func:`chainrule._fast.blas.plan`), and the threads of the C extension take the pieces as
+each comes free, the calling thread too. The weights of a seeded run are then the same bits on
+one thread or several, on an idle machine or a busy one.
 
-- **one** thread when the largest product of a step has fewer than :data:`MIN_MACS`
-  multiply-adds (N1, N2 and every network of the books);
-- the limit in force (``OPENBLAS_NUM_THREADS``, threadpoolctl, else one per core) above it
-  (N3's 256 × 784 × 1024 products), where the second core pays on an idle machine.
+It is also what keeps a busy machine from slowing a run down many times over. OpenBLAS's
+threads split a product in equal parts and wait for each other at its end, spinning: with
+another process on one of two cores, every product waited for the part whose thread was not
+running, a scheduler time slice at a time (N2 took 40-70× longer than on an idle machine).
+Here a thread that is off its core simply takes fewer pieces.
 
-The count depends on the sizes only, never on how busy the machine is, because it can change
-the result: OpenBLAS cuts a long inner sum (more than a few hundred terms, e.g. the 784 pixels
-of ``a^0 W^1^T``) into other pieces on one thread than on several, so the last bits of a
-product differ, and a seeded run must give the same weights on a busy machine as on an idle
-one. (docs/performance.md has the measurements.)
+:class:`BlasThreads` sets that up for a run: the BLAS libraries on one thread, the C step's
+products shared by the limit in force (``OPENBLAS_NUM_THREADS``, threadpoolctl's
+``threadpool_limits``, else one per core); both restored after. Without the C extension the
+pieces run one after the other on one thread: the same bits, slower on a large network.
+(docs/performance.md has the measurements.)
 
->>> choose(macs=10 * 784 * 30, limit=2)        # N1's largest product: one thread
-1
->>> choose(macs=256 * 784 * 1024, limit=2)     # N3's: the limit
-2
+>>> with BlasThreads() as run:
+...     run.threads >= 1
+True
 """
 
 from __future__ import annotations
 
-MIN_MACS = 1 << 25
-"""Multiply-adds (≈ 33.6 M) of a step's largest product below which it runs on one thread."""
+import threading
+
+from chainrule._fast import kernels
+
+_LIBRARIES = None   # found once per process: threadpoolctl takes ~5 ms to find the libraries
 
 
-def choose(macs: int, limit: int) -> int:
-    """The BLAS threads for a step whose largest product has ``macs`` multiply-adds, with at
-    most ``limit`` threads allowed: 1 below :data:`MIN_MACS`, else ``limit``.
+class _Library:
+    """One BLAS library's thread count, read and set from any thread.
 
-    >>> choose(macs=1 << 30, limit=4), choose(macs=1 << 30, limit=1), choose(macs=1000, limit=4)
-    (4, 1, 1)
+    threadpoolctl sets an OpenBLAS count only from the first thread that set one (its
+    "controlling thread") and silently ignores the others, yet OpenBLAS's pthreads count is
+    one for the whole process; a run in a worker thread (a sweep's thread pool, the
+    playground's server) calls OpenBLAS's own setter instead.
     """
-    return 1 if macs < MIN_MACS else max(1, limit)
 
+    def __init__(self, controller):
+        self.controller = controller
+        self._set = None
+        if controller.internal_api == "openblas":
+            import ctypes
 
-def largest_product(sizes, batch_size: int) -> int:
-    """Multiply-adds of the largest product in a step of a network of ``sizes`` on batches of
-    ``batch_size`` rows: ``m · n_{l-1} · n_l`` (forward, BP2 and BP4 of a layer are that size).
+            try:
+                dll = ctypes.CDLL(controller.filepath)
+            except OSError:   # pragma: no cover - threadpoolctl found it loaded
+                dll = None
+            for prefix in ("", "scipy_"):
+                for suffix in ("", "64_", "_64"):
+                    setter = getattr(dll, f"{prefix}openblas_set_num_threads{suffix}", None)
+                    if setter is not None and self._set is None:
+                        self._set = setter
 
-    >>> largest_product([784, 30, 10], 10), largest_product([784, 1024, 1024, 10], 256)
-    (235200, 268435456)
-    """
-    return max(batch_size * n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    def get(self) -> int:
+        return self.controller.get_num_threads()
 
-
-_CONTROLLERS = None   # found once per process: threadpoolctl takes ~5 ms to find the libraries
+    def set(self, threads: int):
+        if self._set is not None:
+            self._set(int(threads))
+        else:
+            self.controller.set_num_threads(threads)
 
 
 def _blas_libraries() -> list:
-    """threadpoolctl's controllers of the BLAS libraries loaded (NumPy's and SciPy's)."""
-    global _CONTROLLERS
-    if _CONTROLLERS is None:
-        try:
-            import scipy.linalg.blas  # noqa: F401  (the hot path's BLAS: loaded, so listed)
-            from threadpoolctl import ThreadpoolController
-        except ImportError:   # pragma: no cover - scikit-learn brings threadpoolctl
-            _CONTROLLERS = []
-        else:
-            _CONTROLLERS = ThreadpoolController().select(user_api="blas").lib_controllers
-    return _CONTROLLERS
+    """The BLAS libraries loaded (NumPy's and SciPy's), as :class:`_Library`."""
+    global _LIBRARIES
+    if _LIBRARIES is None:
+        import scipy.linalg.blas  # noqa: F401  (the hot path's BLAS: loaded, so listed)
+        from threadpoolctl import ThreadpoolController
+
+        _LIBRARIES = [_Library(c) for c in
+                      ThreadpoolController().select(user_api="blas").lib_controllers]
+    return _LIBRARIES
 
 
 class BlasThreads:
-    """A context in which the BLAS libraries use :func:`choose`'s thread count for products of
-    up to ``macs`` multiply-adds; the counts before are restored on exit.
+    """A context in which the BLAS libraries run on one thread and the C step's products are
+    shared by ``threads`` threads: the largest BLAS limit in force when it was entered. The
+    counts before are restored on exit. Runs in several threads of one process at once share
+    one setting: the first to enter makes it, the last to leave restores what was before.
 
-    >>> with BlasThreads(macs=10 * 784 * 30) as threads:
-    ...     threads.threads
+    >>> from threadpoolctl import threadpool_limits
+    >>> with threadpool_limits(limits=1), BlasThreads() as run:
+    ...     run.threads
     1
     """
 
-    def __init__(self, macs: int):
-        self.macs = macs
+    _lock = threading.Lock()
+    _inside = 0            # contexts entered and not left, in every thread of the process
+    _saved: list = []      # (library, its thread count) before the first of them
+    _threads = 1           # the threads the first of them found
+    _shared_before = 1
+
+    def __init__(self):
         self.threads = None
-        self._saved = []
 
     def __enter__(self):
-        libraries = _blas_libraries()
-        self._saved = [(lib, lib.get_num_threads()) for lib in libraries]
-        self.threads = choose(self.macs, max((n for _, n in self._saved), default=1))
-        for lib, threads in self._saved:
-            if threads != self.threads and threads >= 1:
-                lib.set_num_threads(min(threads, self.threads))
+        cls = type(self)
+        with cls._lock:
+            if cls._inside == 0:
+                cls._saved = [(lib, lib.get()) for lib in _blas_libraries()]
+                cls._threads = max([1, *(n for _, n in cls._saved)])
+                for lib, threads in cls._saved:
+                    if threads != 1:
+                        lib.set(1)
+                cls._shared_before = kernels.set_threads(cls._threads)
+            cls._inside += 1
+            self.threads = cls._threads
         return self
 
     def __exit__(self, *exc):
-        for lib, threads in self._saved:
-            lib.set_num_threads(threads)
+        cls = type(self)
+        with cls._lock:
+            cls._inside -= 1
+            if cls._inside == 0:
+                kernels.set_threads(cls._shared_before)
+                for lib, threads in cls._saved:
+                    lib.set(threads)
         return False

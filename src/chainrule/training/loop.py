@@ -411,7 +411,7 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
         if hasattr(cb, "on_train_begin"):
             cb.on_train_begin(model, total)
     # overflow is not warned about: a diverging run is reported below
-    with np.errstate(over="ignore", invalid="ignore"), blas_threads(model, batch_size, len(X)):
+    with np.errstate(over="ignore", invalid="ignore"), blas_threads(model):
         if optimizer.uses_scipy:
             run.scipy(done)
         else:

@@ -411,11 +411,11 @@ def gradient_buffers(params):
     return flat_zeros_like(params)
 
 
-def blas_threads(model, batch_size, n):
-    """The BLAS thread count for the run (``chainrule._fast.threads``): one thread unless the
-    network's products are large; other models keep the threads they have."""
+def blas_threads(model):
+    """The threads of a network's run (``chainrule._fast.threads``): BLAS on one thread, the
+    products in pieces shared by the thread limit in force, so the limit changes no bit;
+    other models keep the threads they have."""
     sizes = getattr(model, "sizes", None)
     if not isinstance(sizes, list | tuple) or len(sizes) < 2:
         return contextlib.nullcontext()
-    m = n if batch_size is None else min(batch_size, n)
-    return threads.BlasThreads(threads.largest_product(sizes, m))
+    return threads.BlasThreads()
