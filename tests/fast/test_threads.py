@@ -104,6 +104,26 @@ def test_the_shared_pieces_are_the_numpy_twins_pieces_bit_for_bit(rows, cols, k,
 
 
 @needs_c
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 300_000), dtype=st.sampled_from([np.float32, np.float64]),
+       a=st.floats(-3, 3), threads_=st.integers(1, 3), seed=st.integers(0, 1000))
+def test_the_shared_axpy_is_one_blas_axpy_bit_for_bit(n, dtype, a, threads_, seed):
+    """BLAS's axpy kernels treat a vector's tail apart (no fused multiply-add there): pieces of
+    2^16 elements keep every tail where the whole vector has it."""
+    from scipy.linalg import blas as scipy_blas
+
+    rng = np.random.default_rng(seed)
+    x, y0 = rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype)
+    shared = y0.copy()
+    with threadpool_limits(limits=1):        # (OpenBLAS on two threads cuts it elsewhere)
+        whole = (scipy_blas.saxpy if dtype == np.float32 else scipy_blas.daxpy)(x, y0.copy(),
+                                                                                 a=a)
+        with shared_by(threads_):
+            assert kernels.axpy(a, x, shared)
+    np.testing.assert_array_equal(shared, whole)
+
+
+@needs_c
 def test_gemm_refuses_what_it_cannot_take():
     A, B = np.ones((40, 30)), np.ones((30, 20))
     assert not kernels.gemm(1.0, A, B, 0.0, np.zeros((20, 40)).T)      # C not C-ordered
@@ -154,6 +174,26 @@ def test_n2_trains_to_the_same_bits_on_one_thread_or_two_and_without_c():
     np.testing.assert_array_equal(one, two)
     with numpy_passes(), threadpool_limits(limits=2):
         np.testing.assert_array_equal(one, train_n2(X, y))
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_trains_to_the_same_bits_on_one_thread_or_two_and_without_c(nesterov):
+    """The velocity moves N2's 79,510 weights by axpy, in two pieces of 2^16 elements."""
+    X, y = digits()
+
+    def train():
+        net = cr.nn.Network([784, 100, 10], activation="relu", output="softmax",
+                            cost="log-likelihood", dtype="float32", seed=0)
+        cr.train(net, X, y, epochs=2, batch_size=128, progress=False,
+                 optimizer=cr.optim.SGD(lr=0.05, momentum=0.9, nesterov=nesterov))
+        return net.to_vector()
+
+    with threadpool_limits(limits=1):
+        one = train()
+    with threadpool_limits(limits=2):
+        np.testing.assert_array_equal(one, train())
+        with numpy_passes():
+            np.testing.assert_array_equal(one, train())
 
 
 @contextlib.contextmanager

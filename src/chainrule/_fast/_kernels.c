@@ -224,8 +224,12 @@ typedef void (*sgemm_fn)(char *, char *, int *, int *, int *, float *, float *, 
                          int *, float *, float *, int *);
 typedef void (*dgemm_fn)(char *, char *, int *, int *, int *, double *, double *, int *,
                          double *, int *, double *, double *, int *);
+typedef void (*saxpy_fn)(int *, float *, float *, int *, float *, int *);
+typedef void (*daxpy_fn)(int *, double *, double *, int *, double *, int *);
 static sgemm_fn sgemm_ptr = NULL;
 static dgemm_fn dgemm_ptr = NULL;
+static saxpy_fn saxpy_ptr = NULL;
+static daxpy_fn daxpy_ptr = NULL;
 static PyObject *tanh_ufunc = NULL, *exp_ufunc = NULL, *add_reduce = NULL;
 
 static void *capsule_pointer(PyObject *capsule) {
@@ -237,12 +241,15 @@ static void *capsule_pointer(PyObject *capsule) {
 }
 
 static PyObject *setup(PyObject *self, PyObject *args) {
-    PyObject *s, *d, *t, *e, *r;
-    if (!PyArg_ParseTuple(args, "OOOOO", &s, &d, &t, &e, &r)) return NULL;
+    PyObject *s, *d, *sa, *da, *t, *e, *r;
+    if (!PyArg_ParseTuple(args, "OOOOOOO", &s, &d, &sa, &da, &t, &e, &r)) return NULL;
     void *sp = capsule_pointer(s), *dp = sp ? capsule_pointer(d) : NULL;
-    if (!dp) return NULL;
+    void *sap = dp ? capsule_pointer(sa) : NULL, *dap = sap ? capsule_pointer(da) : NULL;
+    if (!dap) return NULL;
     sgemm_ptr = (sgemm_fn)sp;
     dgemm_ptr = (dgemm_fn)dp;
+    saxpy_ptr = (saxpy_fn)sap;
+    daxpy_ptr = (daxpy_fn)dap;
     Py_XSETREF(tanh_ufunc, Py_NewRef(t));
     Py_XSETREF(exp_ufunc, Py_NewRef(e));
     Py_XSETREF(add_reduce, Py_NewRef(r));
@@ -890,9 +897,53 @@ static PyObject *gemm(PyObject *self, PyObject *args) {
     Py_RETURN_FALSE;
 }
 
+/* y <- a x + y in pieces of AXPY_PIECE elements (a multiple of every BLAS kernel's unroll, so
+ * each piece but the last is the kernel's vector loop, as the whole vector's would be, and the
+ * last piece has the whole's tail: the same bits), shared by the pool's threads. */
+#define AXPY_PIECE ((Py_ssize_t)1 << 16)
+typedef struct { int precision; double a; void *x, *y; Py_ssize_t n; } Axpy;
+
+static void axpy_piece(const void *arg, int i) {
+    const Axpy *p = arg;
+    const Py_ssize_t lo = (Py_ssize_t)i * AXPY_PIECE;
+    int n = (int)(p->n - lo < AXPY_PIECE ? p->n - lo : AXPY_PIECE), one = 1;
+    if (p->precision == 'f') {
+        float a = (float)p->a;
+        saxpy_ptr(&n, &a, (float *)p->x + lo, &one, (float *)p->y + lo, &one);
+    } else {
+        double a = p->a;
+        daxpy_ptr(&n, &a, (double *)p->x + lo, &one, (double *)p->y + lo, &one);
+    }
+}
+
+static PyObject *axpy(PyObject *self, PyObject *args) {
+    PyObject *objects[2];
+    double a;
+    if (!PyArg_ParseTuple(args, "dOO", &a, &objects[0], &objects[1])) return NULL;
+    if (!saxpy_ptr) Py_RETURN_FALSE;
+    Buffers b;
+    char format = 0;
+    Py_ssize_t n = 0;
+    if (acquire(&b, objects, 2, &format, &n) < 0) {
+        PyErr_Clear();
+        Py_RETURN_FALSE;
+    }
+    int ok = n > 0 && n / AXPY_PIECE < INT_MAX && !overlap(&b.view[0], &b.view[1]);
+    if (ok) {
+        Axpy p = {format, a, b.view[0].buf, b.view[1].buf, n};
+        const Job job = {(int)((n + AXPY_PIECE - 1) / AXPY_PIECE), axpy_piece, &p};
+        Py_BEGIN_ALLOW_THREADS
+        share(&job);
+        Py_END_ALLOW_THREADS
+    }
+    release(&b);
+    if (ok) Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS,
-     "setup(sgemm_capsule, dgemm_capsule, tanh, exp, add_reduce): the BLAS products (capsules "
+     "setup(sgemm, dgemm, saxpy, daxpy, tanh, exp, add_reduce): the BLAS routines (capsules "
      "of scipy.linalg.cython_blas) and NumPy ufuncs network_step calls"},
     {"network_step", network_step, METH_VARARGS,
      "network_step(Ws, bs, outs, X, Y, acts, deltas, sums, rowsums, hidden, output, cost, "
@@ -907,6 +958,10 @@ static PyMethodDef methods[] = {
      "gemm(alpha, A, B, beta, C): C = alpha A B + beta C in place, C C-ordered, A and B C- or "
      "F-ordered, in the pieces of product_plan on the threads of set_threads, as "
      "chainrule._fast.blas.gemm computes it; False (nothing done) when it cannot take the arrays"},
+    {"axpy", axpy, METH_VARARGS,
+     "axpy(a, x, y): y = a x + y in place (C-contiguous, one dtype and length, apart), in "
+     "pieces shared by the threads of set_threads, the same bits as one BLAS ?axpy; False "
+     "(nothing done) when it cannot take the arrays"},
     {"product_plan", product_plan, METH_VARARGS,
      "product_plan(rows, cols, k): (by_rows, piece, count), how a product C (rows x cols) = "
      "A (rows x k) B is cut into pieces"},

@@ -144,13 +144,15 @@ def _whole(routine, alpha, A, B, beta, C):
 def axpy(a, x, y):
     """y ← a·x + y in place, for C-contiguous arrays of one shape and dtype; returns y.
 
-    One BLAS call over the whole array (OpenBLAS splits a long one across the cores, in the
-    thread pool the products already woke); anything else takes NumPy's path.
+    One BLAS call over the whole array, or (with the C extension) the same call over pieces of
+    it on the run's threads, the same bits; anything else takes NumPy's path.
 
     >>> y = np.ones(3, dtype=np.float32)
     >>> axpy(2.0, np.arange(3, dtype=np.float32), y)
     array([1., 3., 5.], dtype=float32)
     """
+    if kernels.axpy(a, x, y):       # in pieces, on the run's threads: the same bits
+        return y
     routine = _routine("axpy", y.dtype)
     if routine is None or x.dtype != y.dtype or x.shape != y.shape \
             or not (x.flags.c_contiguous and y.flags.c_contiguous) or not y.size:

@@ -117,7 +117,8 @@ def _setup():
         from scipy.linalg import cython_blas
 
         capsules = cython_blas.__pyx_capi__
-        _kernels.setup(capsules["sgemm"], capsules["dgemm"], np.tanh, np.exp, np.add.reduce)
+        _kernels.setup(capsules["sgemm"], capsules["dgemm"], capsules["saxpy"],
+                       capsules["daxpy"], np.tanh, np.exp, np.add.reduce)
         _ready.append(True)
 
 
@@ -135,6 +136,22 @@ def gemm(alpha, A, B, beta, C):
         return False
     _setup()
     return _kernels.gemm(alpha, A, B, beta, C)
+
+
+def axpy(a, x, y):
+    """y ← a·x + y in place in pieces shared by the threads of :func:`set_threads`, the same
+    bits as one BLAS ``?axpy`` over the whole; True when done, False (nothing done) where the
+    extension was not built or cannot take the arrays (not C-contiguous, another dtype or
+    length, overlapping).
+
+    >>> y = np.ones(3)
+    >>> axpy(2.0, np.arange(3.0), y) in (True, False)
+    True
+    """
+    if _kernels is None:
+        return False
+    _setup()
+    return _kernels.axpy(a, x, y)
 
 
 def set_threads(threads):
