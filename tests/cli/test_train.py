@@ -250,3 +250,24 @@ def test_json_gives_every_option_and_the_set_sizes(cli):
     sets = report["examples"]
     assert sets["train"] + sets["validation"] + sets["test"] == len(X)
     assert sets["test"] == 359 and sets["validation"] == round(0.2 * (len(X) - 359))
+
+
+@pytest.mark.parametrize("shards", [[], ["--shards", "2"]])
+def test_the_weights_do_not_depend_on_threads(cli, shards):
+    """A network whose products are cut into pieces (784 inputs, 200 hidden units, batch 250):
+    OpenBLAS alone rounds them differently on one thread than on two; the saved files are the
+    same bytes whatever --threads says."""
+    rng = np.random.default_rng(0)
+    np.savez(cli.path / "wide.npz", X=rng.random((500, 784), dtype=np.float32),
+             y=rng.integers(0, 10, 500))
+    saved = []
+    for threads in ("1", "2"):
+        done = cli("train", "--data", "wide.npz", "--layers", "784,200,10", "--epochs", "2",
+                   "--batch-size", "250", "--optimizer", "momentum", "--lr", "0.05",
+                   "--dtype", "float32", "--threads", threads, *shards,
+                   "--save", f"t{threads}.npz", "--quiet")
+        assert done.returncode == 0, done.stderr
+        saved.append(weights_of(cli.path / f"t{threads}.npz"))
+    assert sorted(saved[0]) == sorted(saved[1])
+    for name in saved[0]:
+        assert saved[0][name].tobytes() == saved[1][name].tobytes(), name

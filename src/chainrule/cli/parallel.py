@@ -22,10 +22,10 @@ def add_arguments(t):
                         "shard order: the arithmetic of --mpi with K ranks, in one process "
                         "(default: 1, no sharding)")
     t.add_argument("--threads", type=_shards, default=None, metavar="T",
-                   help="BLAS threads for the run's matrix products (default: the BLAS "
-                        "library's, usually every core; a sweep runs each run with 1; an MPI "
-                        "rank with the cores it shares): the weights depend on it, in the last "
-                        "bits, for products large enough for BLAS to split")
+                   help="threads sharing the run's matrix products (default: the BLAS "
+                        "library's limit, usually every core; a sweep runs each run with 1; an "
+                        "MPI rank with the cores it shares); the weights do not depend on it: "
+                        "every product is cut into the same pieces on any number of threads")
     t.add_argument("--mpi", action="store_true",
                    help="data-parallel over MPI ranks: mpiexec -n K chainrule train --mpi ... "
                         "(needs mpi4py: pip install 'chainrule[mpi]'); rank 0 prints and saves")
