@@ -9,9 +9,9 @@ Workloads (runs alternating between the systems, medians):
   (PyTorch eager; JAX: ``jax.jit(jax.grad(cost))``, compiled before the timed runs).
 - ``train``: that model trained as the benchmark's N2g workload trains it (the first 10,000
   MNIST test digits when ``shared/data/mnist`` is there, 3 epochs, batch 128, Adam 1e-3, the
-  same initial weights and batches): chainrule's ``cr.grad`` + ``cr.optim.Adam`` against a
-  JAX train step as its users write it, ``jax.jit`` of ``value_and_grad`` and the same Adam
-  arithmetic (batch gathered on the device; compile time reported apart, not timed).
+  same initial weights and batches): chainrule's ``cr.grad`` + ``cr.optim.Adam`` against
+  JAX's jitted train step and scanned epoch, the very peers ``run.py`` times (``peers.py``;
+  compile time reported apart, not timed), so the two benchmarks cannot disagree on them.
 
 Run: ``python benchmarks/bench_engine.py [--repeats 15] [--threads 2] [--only train]``. Prints
 microseconds per op (chain), milliseconds per step (mlp) or seconds per run (train) and the
@@ -104,91 +104,25 @@ def mlp_jax(params):
     return run
 
 
-def train_jax(workload, params, X, y, seed):
-    """A jitted JAX train step (``value_and_grad`` + Adam as ``cr.optim.Adam`` computes it,
-    parameters and state donated), one call per mini-batch; returns (run, predict, final
-    parameters, compile seconds)."""
-    import jax
-    import jax.numpy as jnp
-
-    lr, beta1, beta2, eps = workload.lr, 0.9, 0.999, 1e-8
-
-    def cost(ps, x, target):
-        a = jax.nn.relu(x @ ps[0].T + ps[1])
-        z = a @ ps[2].T + ps[3]
-        return -jnp.sum(target * jax.nn.log_softmax(z, axis=1)) / x.shape[0]
-
-    def step(ps, m, v, t, Xd, Yd, idx):
-        _, grads = jax.value_and_grad(cost)(ps, Xd[idx], Yd[idx])
-        t = t + 1
-        root = jnp.sqrt(1 - beta2 ** t)
-        size, eps_t = lr * root / (1 - beta1 ** t), eps * root
-        m = [beta1 * mi + (1 - beta1) * g for mi, g in zip(m, grads)]
-        v = [beta2 * vi + (1 - beta2) * g * g for vi, g in zip(v, grads)]
-        ps = [p - mi / (jnp.sqrt(vi) + eps_t) * size for p, mi, vi in zip(ps, m, v)]
-        return ps, m, v, t
-
-    Xd = jnp.asarray(X)
-    Yd = jnp.asarray(harness.one_hot(y, workload.sizes[-1], X.dtype))
-    order = [np.asarray(idx) for idx in harness.batches(len(X), workload.batch_size,
-                                                        workload.epochs, seed)]
-
-    def fresh():
-        ps = [jnp.array(p) for p in params]
-        return (ps, [jnp.zeros_like(p) for p in ps], [jnp.zeros_like(p) for p in ps],
-                jnp.zeros((), jnp.float32))
-
-    start = time.perf_counter()
-    jitted = jax.jit(step, donate_argnums=(0, 1, 2, 3))
-    compiled = {n: jitted.lower(*fresh(), Xd, Yd, np.zeros(n, np.int64)).compile()
-                for n in {len(idx) for idx in order}}
-    compile_s = time.perf_counter() - start
-    for n, fn in compiled.items():     # warm up on copies
-        jax.block_until_ready(fn(*fresh(), Xd, Yd, np.zeros(n, np.int64)))
-    state = {"s": fresh()}
-
-    def run():
-        s = fresh()
-        for idx in order:
-            s = compiled[len(idx)](*s, Xd, Yd, idx)
-        state["s"] = jax.block_until_ready(s)
-
-    def final_params():
-        return [np.asarray(p) for p in state["s"][0]]
-
-    def predict(Xp):
-        W1, b1, W2, b2 = final_params()
-        return (np.maximum(Xp @ W1.T + b1, 0) @ W2.T + b2).argmax(axis=1)
-
-    return run, predict, final_params, compile_s
-
-
 def compare_train(repeats, peers):
-    """The N2g workload: chainrule's engine path and JAX's jitted step, alternating runs."""
+    """The N2g workload: chainrule's engine path and JAX's jitted step and scanned epoch, built
+    by ``peers.py`` exactly as ``run.py`` builds them, alternating runs."""
     workload = harness.WORKLOADS["N2g"]
     X, y, source = harness.load_data(10000)
     params = harness.initial_params(workload, 0)
     print(f"train: {workload.describe()}; {len(X)} digits, {source}; medians of {repeats} runs")
-    systems = {}
-    if "jax" in peers:
-        jax_run, jax_predict, _, compile_s = train_jax(workload, params, X, y, 0)
-        systems["jax-jit"] = lambda: (jax_run, jax_predict)
-        print(f"train    jax-jit compile (not timed) {compile_s:.2f} s")
-
-    def ours():
-        trainer = harness.chainrule_generic(workload, params, X, y, 0)
-        return trainer.run, trainer.predict
-
-    systems = {"chainrule": ours, **systems}
+    systems = ["chainrule"] + (["jax-jit", "jax-scan"] if "jax" in peers else [])
     times = {name: [] for name in systems}
     accuracy = {}
     for _ in range(repeats):
-        for name, make in systems.items():
-            run, predict = make()
+        for name in systems:
+            trainer = harness.builder(workload, name)(workload, params, X, y, 0)
+            if trainer.compile_s is not None and name not in accuracy:
+                print(f"train    {name} compile (not timed) {trainer.compile_s:.2f} s")
             harness.settle(0.1, max_wait=2.0)
-            seconds, _ = timed(run)
+            seconds, _ = timed(trainer.run)
             times[name].append(seconds)
-            accuracy[name] = float(np.mean(predict(X) == y))
+            accuracy[name] = float(np.mean(trainer.predict(X) == y))
     medians = {name: statistics.median(t) for name, t in times.items()}
     for name, median in medians.items():
         ratio = "" if name == "chainrule" else f"   ratio {medians['chainrule'] / median:5.2f}"
@@ -246,7 +180,7 @@ def main(argv=None):
     print(f"numpy {np.__version__} ({blas}), peers: {', '.join(sorted(peers)) or 'none'}, "
           f"{os.cpu_count()} cores, load average {load}")
     if "train" in only:
-        compare_train(max(1, args.repeats // 3), peers)
+        compare_train(max(3, args.repeats // 3), peers)
     if "torch" not in peers or not only & {"chain", "mlp"}:
         return
     import torch
