@@ -313,10 +313,10 @@ static void gemm_block(int precision, double alpha, Mat A, Mat B, double beta, M
  * thread count; so every product here runs on one BLAS thread, cut into pieces that depend on
  * its shape only (blas.plan: along C's rows or columns, the larger of the two, at most
  * MAX_PIECES, each of about PIECE_MACS multiply-adds or more, a multiple of ALIGN wide but the
- * last, which takes the rest). The threads
- * of the pool take the pieces in turn, the calling thread too, as each becomes free: with
- * another process on a core, a thread that is not running simply takes fewer pieces, and the
- * result is the same bits whoever computes which piece, and however many threads there are.
+ * last, which takes the rest). The threads of the pool take the pieces in turn, the calling
+ * thread too, as each becomes free: with another process on a core, a thread that is not
+ * running simply takes fewer pieces, and the result is the same bits whoever computes which
+ * piece, and however many threads there are.
  * ------------------------------------------------------------------------------------------- */
 #define MAX_PIECES 4
 #define PIECE_MACS (1LL << 22)
@@ -332,7 +332,7 @@ typedef struct {
 static void plan(Product *p) {
     const long long R = p->C.rows, Cc = p->C.cols, K = p->A.cols;
     const long long dim = R >= Cc ? R : Cc;
-    long long count = R * Cc * K / PIECE_MACS;
+    long long count = R * Cc > LLONG_MAX / K ? MAX_PIECES : R * Cc * K / PIECE_MACS;
     if (count > MAX_PIECES) count = MAX_PIECES;
     if (count > dim / ALIGN) count = dim / ALIGN;
     p->by_rows = R >= Cc;
