@@ -257,3 +257,48 @@ def test_a_forked_child_computes_its_products_without_the_parents_threads():
         child.join(60)
         assert child.exitcode == 0
         assert queue.get(timeout=5) == (1024.0, 1024.0)
+
+
+NUMPY_OPENBLAS = any(i["internal_api"] == "openblas" and "numpy" in i["filepath"]
+                     for i in threadpool_info())
+
+
+@pytest.mark.skipif(not NUMPY_OPENBLAS, reason="NumPy here has no bundled OpenBLAS")
+def test_the_hot_path_calls_numpys_openblas_when_numpy_bundles_one():
+    found = blas.library()
+    assert found["name"] == "numpy's openblas"
+    assert all(isinstance(p, int) and p for p in found["pointers"].values())
+
+
+SAME_BITS = """
+import numpy as np
+from chainrule._fast import blas, kernels
+from threadpoolctl import threadpool_limits
+rng = np.random.default_rng(3)
+with threadpool_limits(limits=1):
+    kernels.set_threads(2)
+    for rows, k, cols in [(128, 784, 100), (100, 128, 784), (10, 784, 30), (300, 700, 64)]:
+        A = rng.standard_normal((rows, k)).astype(np.float32)
+        B = rng.standard_normal((cols, k)).astype(np.float32).T
+        shared, twin = np.zeros((rows, cols), np.float32), np.zeros((rows, cols), np.float32)
+        assert kernels.gemm(0.5, A, B, 0.0, shared)
+        saved, kernels._kernels = kernels._kernels, None
+        blas.gemm(0.5, A, B, 0.0, twin)
+        kernels._kernels = saved
+        assert np.array_equal(shared, twin), (rows, k, cols)
+        np.testing.assert_allclose(shared, 0.5 * (A.astype(np.float64) @ B), rtol=1e-4,
+                                   atol=1e-3)
+print(blas.library()["name"])
+"""
+
+
+@needs_c
+@pytest.mark.parametrize("choice", [None, "scipy"])
+def test_either_library_gives_the_c_step_and_the_numpy_passes_the_same_bits(choice):
+    env = {k: v for k, v in os.environ.items() if k != "CHAINRULE_BLAS"}
+    if choice:
+        env["CHAINRULE_BLAS"] = choice
+    done = subprocess.run([sys.executable, "-c", SAME_BITS], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == ("scipy's blas" if choice else blas.library()["name"])

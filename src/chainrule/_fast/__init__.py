@@ -1,6 +1,8 @@
 """Speed only, results unchanged: BLAS products, flat parameter vectors, C kernels.
 
-- ``blas``    ``gemm`` (C ← αAB + βC) and ``axpy`` through SciPy's BLAS
+- ``blas``    ``gemm`` (C ← αAB + βC) and ``axpy`` through one BLAS (NumPy's OpenBLAS, else
+  SciPy's), a large product in pieces cut by its shape
+- ``threads`` a training run's threads: BLAS on one, the pieces shared, no bit changed
 - ``flat``    parameters and optimiser state as views of one flat vector
 - ``kernels`` Adam's update and relu's BP2 step in one pass, and a network's whole mini-batch
   step (forward, BP1-BP4, the update) in one call: the C extension ``_kernels`` (built by pip

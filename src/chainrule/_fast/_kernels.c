@@ -212,10 +212,10 @@ static PyObject *relu_backward(PyObject *self, PyObject *args) {
  * network_step: one mini-batch of a Network (forward, BP1-BP4 and the update folded into BP4's
  * product) in one call, operation for operation what chainrule.nn._fused computes in NumPy.
  *
- * The products are SciPy's BLAS ?gemm, reached through the function pointers of
- * scipy.linalg.cython_blas's capsules (handed over once by setup()), called with the arguments
- * chainrule._fast.blas.gemm passes it through f2py: the same routine, layout, transposes and
- * leading dimensions, so the same bits. The transcendental functions (tanh, exp) and softmax's
+ * The products are BLAS's ?gemm (chainrule._fast.blas.library: NumPy's OpenBLAS through the
+ * addresses of its routines, else SciPy's through scipy.linalg.cython_blas's capsules, handed
+ * over once by setup()), called with the arguments chainrule._fast.blas.gemm passes it: the
+ * same routine, layout, transposes and leading dimensions, so the same bits. The transcendental functions (tanh, exp) and softmax's
  * row sums are NumPy's own ufuncs, called on the scratch arrays, so they round as NumPy does;
  * every other operation is one IEEE multiply, add, subtract, divide or compare per element, in
  * NumPy's order (column sums as COLUMN_SUMS: NumPy's order of adding).
@@ -226,30 +226,45 @@ typedef void (*dgemm_fn)(char *, char *, int *, int *, int *, double *, double *
                          double *, int *, double *, double *, int *);
 typedef void (*saxpy_fn)(int *, float *, float *, int *, float *, int *);
 typedef void (*daxpy_fn)(int *, double *, double *, int *, double *, int *);
-static sgemm_fn sgemm_ptr = NULL;
-static dgemm_fn dgemm_ptr = NULL;
-static saxpy_fn saxpy_ptr = NULL;
-static daxpy_fn daxpy_ptr = NULL;
+/* the same routines of a BLAS built with 64-bit integers (NumPy's OpenBLAS) */
+typedef long long I64;
+typedef void (*sgemm64_fn)(char *, char *, I64 *, I64 *, I64 *, float *, float *, I64 *,
+                           float *, I64 *, float *, float *, I64 *);
+typedef void (*dgemm64_fn)(char *, char *, I64 *, I64 *, I64 *, double *, double *, I64 *,
+                           double *, I64 *, double *, double *, I64 *);
+typedef void (*saxpy64_fn)(I64 *, float *, float *, I64 *, float *, I64 *);
+typedef void (*daxpy64_fn)(I64 *, double *, double *, I64 *, double *, I64 *);
+static void *sgemm_ptr = NULL, *dgemm_ptr = NULL, *saxpy_ptr = NULL, *daxpy_ptr = NULL;
+static int ilp64 = 0;
 static PyObject *tanh_ufunc = NULL, *exp_ufunc = NULL, *add_reduce = NULL;
 
-static void *capsule_pointer(PyObject *capsule) {
-    if (!PyCapsule_CheckExact(capsule)) {
-        PyErr_SetString(PyExc_TypeError, "expected a capsule of scipy.linalg.cython_blas");
+/* A routine: a capsule of scipy.linalg.cython_blas, or its address as an integer (ctypes). */
+static void *routine_pointer(PyObject *routine) {
+    if (PyLong_Check(routine)) {
+        void *p = PyLong_AsVoidPtr(routine);
+        if (!p && !PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "a null routine");
+        return p;
+    }
+    if (!PyCapsule_CheckExact(routine)) {
+        PyErr_SetString(PyExc_TypeError, "expected a capsule of scipy.linalg.cython_blas or "
+                                         "a routine's address");
         return NULL;
     }
-    return PyCapsule_GetPointer(capsule, PyCapsule_GetName(capsule));
+    return PyCapsule_GetPointer(routine, PyCapsule_GetName(routine));
 }
 
 static PyObject *setup(PyObject *self, PyObject *args) {
     PyObject *s, *d, *sa, *da, *t, *e, *r;
-    if (!PyArg_ParseTuple(args, "OOOOOOO", &s, &d, &sa, &da, &t, &e, &r)) return NULL;
-    void *sp = capsule_pointer(s), *dp = sp ? capsule_pointer(d) : NULL;
-    void *sap = dp ? capsule_pointer(sa) : NULL, *dap = sap ? capsule_pointer(da) : NULL;
+    int wide;
+    if (!PyArg_ParseTuple(args, "OOOOpOOO", &s, &d, &sa, &da, &wide, &t, &e, &r)) return NULL;
+    void *sp = routine_pointer(s), *dp = sp ? routine_pointer(d) : NULL;
+    void *sap = dp ? routine_pointer(sa) : NULL, *dap = sap ? routine_pointer(da) : NULL;
     if (!dap) return NULL;
-    sgemm_ptr = (sgemm_fn)sp;
-    dgemm_ptr = (dgemm_fn)dp;
-    saxpy_ptr = (saxpy_fn)sap;
-    daxpy_ptr = (daxpy_fn)dap;
+    sgemm_ptr = sp;
+    dgemm_ptr = dp;
+    saxpy_ptr = sap;
+    daxpy_ptr = dap;
+    ilp64 = wide;
     Py_XSETREF(tanh_ufunc, Py_NewRef(t));
     Py_XSETREF(exp_ufunc, Py_NewRef(e));
     Py_XSETREF(add_reduce, Py_NewRef(r));
@@ -298,11 +313,21 @@ static void gemm_block(int precision, double alpha, Mat A, Mat B, double beta, M
     int m = a.trans ? a.cols : a.rows, k = a.trans ? a.rows : a.cols;
     int n = b.trans ? b.rows : b.cols;
     int lda = a.ld, ldb = b.ld, ldc = C.ld;
-    if (precision == 'f') {
-        float al = (float)alpha, be = (float)beta;
-        sgemm_ptr(&ta, &tb, &m, &n, &k, &al, a.data, &lda, b.data, &ldb, &be, C.data, &ldc);
+    float al = (float)alpha, be = (float)beta;
+    if (ilp64) {
+        I64 m8 = m, n8 = n, k8 = k, lda8 = lda, ldb8 = ldb, ldc8 = ldc;
+        if (precision == 'f')
+            ((sgemm64_fn)sgemm_ptr)(&ta, &tb, &m8, &n8, &k8, &al, a.data, &lda8, b.data, &ldb8,
+                                    &be, C.data, &ldc8);
+        else
+            ((dgemm64_fn)dgemm_ptr)(&ta, &tb, &m8, &n8, &k8, &alpha, a.data, &lda8, b.data,
+                                    &ldb8, &beta, C.data, &ldc8);
+    } else if (precision == 'f') {
+        ((sgemm_fn)sgemm_ptr)(&ta, &tb, &m, &n, &k, &al, a.data, &lda, b.data, &ldb, &be, C.data,
+                              &ldc);
     } else {
-        dgemm_ptr(&ta, &tb, &m, &n, &k, &alpha, a.data, &lda, b.data, &ldb, &beta, C.data, &ldc);
+        ((dgemm_fn)dgemm_ptr)(&ta, &tb, &m, &n, &k, &alpha, a.data, &lda, b.data, &ldb, &beta,
+                              C.data, &ldc);
     }
 }
 
@@ -907,13 +932,15 @@ static void axpy_piece(const void *arg, int i) {
     const Axpy *p = arg;
     const Py_ssize_t lo = (Py_ssize_t)i * AXPY_PIECE;
     int n = (int)(p->n - lo < AXPY_PIECE ? p->n - lo : AXPY_PIECE), one = 1;
-    if (p->precision == 'f') {
-        float a = (float)p->a;
-        saxpy_ptr(&n, &a, (float *)p->x + lo, &one, (float *)p->y + lo, &one);
-    } else {
-        double a = p->a;
-        daxpy_ptr(&n, &a, (double *)p->x + lo, &one, (double *)p->y + lo, &one);
-    }
+    I64 n8 = n, one8 = 1;
+    float af = (float)p->a;
+    double ad = p->a;
+    float *xf = (float *)p->x + lo, *yf = (float *)p->y + lo;
+    double *xd = (double *)p->x + lo, *yd = (double *)p->y + lo;
+    if (ilp64 && p->precision == 'f') ((saxpy64_fn)saxpy_ptr)(&n8, &af, xf, &one8, yf, &one8);
+    else if (ilp64) ((daxpy64_fn)daxpy_ptr)(&n8, &ad, xd, &one8, yd, &one8);
+    else if (p->precision == 'f') ((saxpy_fn)saxpy_ptr)(&n, &af, xf, &one, yf, &one);
+    else ((daxpy_fn)daxpy_ptr)(&n, &ad, xd, &one, yd, &one);
 }
 
 static PyObject *axpy(PyObject *self, PyObject *args) {
@@ -943,8 +970,9 @@ static PyObject *axpy(PyObject *self, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS,
-     "setup(sgemm, dgemm, saxpy, daxpy, tanh, exp, add_reduce): the BLAS routines (capsules "
-     "of scipy.linalg.cython_blas) and NumPy ufuncs network_step calls"},
+     "setup(sgemm, dgemm, saxpy, daxpy, ilp64, tanh, exp, add_reduce): the BLAS routines "
+     "(capsules of scipy.linalg.cython_blas, or addresses; ilp64: they take 64-bit integers) "
+     "and the NumPy ufuncs network_step calls"},
     {"network_step", network_step, METH_VARARGS,
      "network_step(Ws, bs, outs, X, Y, acts, deltas, sums, rowsums, hidden, output, cost, "
      "scale, keep, decay[, adam]): one mini-batch of chainrule.nn._fused in one call, with "

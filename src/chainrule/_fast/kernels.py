@@ -108,17 +108,19 @@ def relu_backward(g, a, sums):
 
 _ACTIVATION_CODES = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "softmax": 4}
 _FUSED = {("sigmoid", "cross-entropy"), ("softmax", "log-likelihood")}
-_ready = []   # [True] once the C step has SciPy's BLAS and NumPy's ufuncs
+_ready = []   # [True] once the C step has the hot path's BLAS and NumPy's ufuncs
 
 
 def _setup():
-    """Hand the C extension SciPy's BLAS and NumPy's ufuncs, once."""
+    """Hand the C extension the hot path's BLAS (:func:`chainrule._fast.blas.library`) and
+    NumPy's ufuncs, once."""
     if not _ready:
-        from scipy.linalg import cython_blas
+        from chainrule._fast.blas import library
 
-        capsules = cython_blas.__pyx_capi__
-        _kernels.setup(capsules["sgemm"], capsules["dgemm"], capsules["saxpy"],
-                       capsules["daxpy"], np.tanh, np.exp, np.add.reduce)
+        found = library()
+        pointers = found["pointers"]
+        _kernels.setup(pointers["sgemm"], pointers["dgemm"], pointers["saxpy"],
+                       pointers["daxpy"], found["ilp64"], np.tanh, np.exp, np.add.reduce)
         _ready.append(True)
 
 

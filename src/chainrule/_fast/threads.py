@@ -69,7 +69,7 @@ class _Library:
             self.controller.set_num_threads(threads)
 
 
-def _blas_libraries() -> list:
+def blas_libraries() -> list:
     """The BLAS libraries loaded (NumPy's and SciPy's), as :class:`_Library`."""
     global _LIBRARIES
     if _LIBRARIES is None:
@@ -106,7 +106,7 @@ class BlasThreads:
         cls = type(self)
         with cls._lock:
             if cls._inside == 0:
-                cls._saved = [(lib, lib.get()) for lib in _blas_libraries()]
+                cls._saved = [(lib, lib.get()) for lib in blas_libraries()]
                 cls._threads = max([1, *(n for _, n in cls._saved)])
                 for lib, threads in cls._saved:
                     if threads != 1:
