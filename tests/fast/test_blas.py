@@ -54,6 +54,9 @@ def test_what_blas_cannot_take_goes_through_numpy_with_the_same_result():
     sliced = rng.normal(size=(6, 4))[::2]                          # a strided operand
     C = np.empty((3, 5))
     np.testing.assert_allclose(gemm(1.0, sliced, B, 0.0, C), sliced @ B)
+    swapped = np.zeros((3, 5), ">f8")                              # big-endian, all three
+    gemm(1.0, A.astype(">f8"), B.astype(">f8"), 0.0, swapped)
+    np.testing.assert_allclose(swapped, A @ B)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -67,3 +70,6 @@ def test_axpy_in_place_and_its_fallbacks(dtype):
     strided = np.zeros(10, dtype)[::2]
     axpy(2.0, np.ones(5, dtype), strided)
     np.testing.assert_array_equal(strided, 2.0)
+    swapped = np.ones(5, np.dtype(dtype).newbyteorder(">"))           # big-endian
+    axpy(2.0, np.arange(5).astype(swapped.dtype), swapped)
+    np.testing.assert_array_equal(swapped, 1.0 + 2.0 * np.arange(5))

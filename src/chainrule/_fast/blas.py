@@ -212,7 +212,7 @@ def gemm(alpha, A, B, beta, C):
     array([[3.]], dtype=float32)
     """
     routine = _routine("gemm", C.dtype)
-    if routine is None or A.dtype != C.dtype or B.dtype != C.dtype \
+    if routine is None or A.dtype != C.dtype or B.dtype != C.dtype or not C.dtype.isnative \
             or not C.flags.c_contiguous or not C.size:
         product = np.dot(A, B)
         C[...] = alpha * product + beta * C if beta else alpha * product
@@ -258,7 +258,7 @@ def axpy(a, x, y):
     if kernels.axpy(a, x, y):       # in pieces, on the run's threads: the same bits
         return y
     routine = _routine("axpy", y.dtype)
-    if routine is None or x.dtype != y.dtype or x.shape != y.shape \
+    if routine is None or x.dtype != y.dtype or x.shape != y.shape or not y.dtype.isnative \
             or not (x.flags.c_contiguous and y.flags.c_contiguous) or not y.size:
         y += a * x
         return y
