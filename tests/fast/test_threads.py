@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import chainrule as cr
-from chainrule._fast import blas, kernels, threads
+from chainrule._fast import blas, kernels, library, threads
 
 needs_c = pytest.mark.skipif(not kernels.BUILT, reason="chainrule._kernels was not built "
                              "(pip install -e . with a C compiler builds it)")
@@ -265,14 +265,14 @@ NUMPY_OPENBLAS = any(i["internal_api"] == "openblas" and "numpy" in i["filepath"
 
 @pytest.mark.skipif(not NUMPY_OPENBLAS, reason="NumPy here has no bundled OpenBLAS")
 def test_the_hot_path_calls_numpys_openblas_when_numpy_bundles_one():
-    found = blas.library()
+    found = library.library()
     assert found["name"] == "numpy's openblas"
     assert all(isinstance(p, int) and p for p in found["pointers"].values())
 
 
 SAME_BITS = """
 import numpy as np
-from chainrule._fast import blas, kernels
+from chainrule._fast import blas, kernels, library
 from threadpoolctl import threadpool_limits
 rng = np.random.default_rng(3)
 with threadpool_limits(limits=1):
@@ -288,7 +288,7 @@ with threadpool_limits(limits=1):
         assert np.array_equal(shared, twin), (rows, k, cols)
         np.testing.assert_allclose(shared, 0.5 * (A.astype(np.float64) @ B), rtol=1e-4,
                                    atol=1e-3)
-print(blas.library()["name"])
+print(library.library()["name"])
 """
 
 
@@ -301,4 +301,4 @@ def test_either_library_gives_the_c_step_and_the_numpy_passes_the_same_bits(choi
     done = subprocess.run([sys.executable, "-c", SAME_BITS], capture_output=True, text=True,
                           env=env, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == ("scipy's blas" if choice else blas.library()["name"])
+    assert done.stdout.strip() == ("scipy's blas" if choice else library.library()["name"])

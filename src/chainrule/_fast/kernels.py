@@ -112,10 +112,10 @@ _ready = []   # [True] once the C step has the hot path's BLAS and NumPy's ufunc
 
 
 def _setup():
-    """Hand the C extension the hot path's BLAS (:func:`chainrule._fast.blas.library`) and
+    """Hand the C extension the hot path's BLAS (:func:`chainrule._fast.library.library`) and
     NumPy's ufuncs, once."""
     if not _ready:
-        from chainrule._fast.blas import library
+        from chainrule._fast.library import library
 
         found = library()
         pointers = found["pointers"]

@@ -30,55 +30,7 @@ from __future__ import annotations
 import threading
 
 from chainrule._fast import kernels
-
-_LIBRARIES = None   # found once per process: threadpoolctl takes ~5 ms to find the libraries
-
-
-class _Library:
-    """One BLAS library's thread count, read and set from any thread.
-
-    threadpoolctl sets an OpenBLAS count only from the first thread that set one (its
-    "controlling thread") and silently ignores the others, yet OpenBLAS's pthreads count is
-    one for the whole process; a run in a worker thread (a sweep's thread pool, the
-    playground's server) calls OpenBLAS's own setter instead.
-    """
-
-    def __init__(self, controller):
-        self.controller = controller
-        self._set = None
-        if controller.internal_api == "openblas":
-            import ctypes
-
-            try:
-                dll = ctypes.CDLL(controller.filepath)
-            except OSError:   # pragma: no cover - threadpoolctl found it loaded
-                dll = None
-            for prefix in ("", "scipy_"):
-                for suffix in ("", "64_", "_64"):
-                    setter = getattr(dll, f"{prefix}openblas_set_num_threads{suffix}", None)
-                    if setter is not None and self._set is None:
-                        self._set = setter
-
-    def get(self) -> int:
-        return self.controller.get_num_threads()
-
-    def set(self, threads: int):
-        if self._set is not None:
-            self._set(int(threads))
-        else:
-            self.controller.set_num_threads(threads)
-
-
-def blas_libraries() -> list:
-    """The BLAS libraries loaded (NumPy's and SciPy's), as :class:`_Library`."""
-    global _LIBRARIES
-    if _LIBRARIES is None:
-        import scipy.linalg.blas  # noqa: F401  (the hot path's BLAS: loaded, so listed)
-        from threadpoolctl import ThreadpoolController
-
-        _LIBRARIES = [_Library(c) for c in
-                      ThreadpoolController().select(user_api="blas").lib_controllers]
-    return _LIBRARIES
+from chainrule._fast.library import blas_libraries
 
 
 class BlasThreads:
