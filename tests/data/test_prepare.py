@@ -57,6 +57,16 @@ def test_a_tiny_column_is_standardized_without_subnormal_squares():
     np.testing.assert_allclose(Z.ravel(), [-1.0, 1.0], rtol=1e-12)
 
 
+def test_a_subnormal_column_is_standardized_without_overflow():
+    # its largest |x| is 5e-310: the scale 2^1029 would be inf; the std (2.5e-310) is kept
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Z = standardize(np.array([[0.0], [5e-310]]))
+    np.testing.assert_allclose(Z.ravel(), [-1.0, 1.0], rtol=1e-9)
+
+
 @settings(max_examples=50, deadline=None)
 @given(hnp.arrays(np.float64, st.tuples(st.integers(2, 20), st.integers(1, 4)),
                   elements=st.floats(-1e3, 1e3)))

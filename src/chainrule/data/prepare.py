@@ -104,8 +104,9 @@ class Standardizer:
         peak = np.abs(X).max(axis=0, initial=0.0)
         # the squares are taken of x·2^-e (|x| < 1, 2^e just above the column's largest |x|):
         # a power of two scales exactly, so the std is the same bits as X.std's, except that
-        # tiny columns (1e-159) no longer square into subnormals and lose their digits
-        unit = np.ldexp(1.0, -np.frexp(peak)[1])
+        # tiny columns (1e-159) no longer square into subnormals and lose their digits; 2^-e
+        # stops at 2^1022 (a subnormal column's 2^-e would overflow to inf)
+        unit = np.ldexp(1.0, np.minimum(-np.frexp(peak)[1], 1022))
         std = (X * unit).std(axis=0) / unit
         # a constant column's computed std is rounding noise (~eps * |x|), not spread
         noise = 64 * np.finfo(np.float64).eps * peak
