@@ -27,19 +27,19 @@ class _Library:
 
     def __init__(self, controller):
         self.controller = controller
+        self.dll = None       # the library through ctypes (OpenBLAS only)
         self._set = None
         if controller.internal_api == "openblas":
             import ctypes
 
             try:
-                dll = ctypes.CDLL(controller.filepath)
+                self.dll = ctypes.CDLL(controller.filepath)
             except OSError:   # pragma: no cover - threadpoolctl found it loaded
-                dll = None
-            for prefix in ("", "scipy_"):
-                for suffix in ("", "64_", "_64"):
-                    setter = getattr(dll, f"{prefix}openblas_set_num_threads{suffix}", None)
-                    if setter is not None and self._set is None:
-                        self._set = setter
+                return
+            names = [f"{prefix}openblas_set_num_threads{suffix}"
+                     for prefix in ("", "scipy_") for suffix in ("", "64_", "_64")]
+            self._set = next((getattr(self.dll, n) for n in names if hasattr(self.dll, n)),
+                             None)
 
     def get(self) -> int:
         return self.controller.get_num_threads()
@@ -109,13 +109,9 @@ def _numpy_openblas():
     home = Path(np.__file__).resolve().parent
     for lib in blas_libraries():
         path = Path(lib.controller.filepath).resolve()
-        if lib.controller.internal_api != "openblas" or not (
-                home in path.parents or home.parent / "numpy.libs" in path.parents):
+        dll = lib.dll
+        if dll is None or not (home in path.parents or home.parent / "numpy.libs" in path.parents):
             continue
-        try:
-            dll = ctypes.CDLL(str(path))
-        except OSError:   # pragma: no cover - threadpoolctl found it loaded
-            return None
         for prefix in ("scipy_", ""):
             for suffix in ("_64_", "_"):          # Fortran names, 64- or 32-bit integers
                 names = {n: f"{prefix}{n}{suffix}" for n in ("sgemm", "dgemm", "saxpy", "daxpy")}
@@ -132,15 +128,19 @@ def _numpy_openblas():
     return None
 
 
-class _Gemm:
-    """A ``?gemm_`` called through ctypes as SciPy's f2py wrapper calls it: F-ordered a, b
-    and c, ``trans_a``/``trans_b``, leading dimensions the arrays' rows; c in place."""
+class _Routine:
+    """A BLAS routine through ctypes, with its float and integer types."""
 
     def __init__(self, fn, dtype, ilp64):
         import ctypes
 
         self.fn, self.scalar = fn, ctypes.c_float if dtype == np.float32 else ctypes.c_double
         self.int = ctypes.c_int64 if ilp64 else ctypes.c_int32
+
+
+class _Gemm(_Routine):
+    """A ``?gemm_`` called through ctypes as SciPy's f2py wrapper calls it: F-ordered a, b
+    and c, ``trans_a``/``trans_b``, leading dimensions the arrays' rows; c in place."""
 
     def __call__(self, alpha, a, b, beta=0.0, c=None, trans_a=0, trans_b=0, overwrite_c=1):
         import ctypes
@@ -156,14 +156,8 @@ class _Gemm:
         return c
 
 
-class _Axpy:
+class _Axpy(_Routine):
     """A ``?axpy_`` called through ctypes: y ← a·x + y over contiguous vectors, in place."""
-
-    def __init__(self, fn, dtype, ilp64):
-        import ctypes
-
-        self.fn, self.scalar = fn, ctypes.c_float if dtype == np.float32 else ctypes.c_double
-        self.int = ctypes.c_int64 if ilp64 else ctypes.c_int32
 
     def __call__(self, x, y, a=1.0):
         import ctypes

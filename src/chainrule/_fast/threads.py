@@ -1,8 +1,9 @@
 """The threads of a training run's matrix products, and why their number changes no bit.
 
 BLAS rounds a product differently when it cuts it differently, and OpenBLAS cuts a product by
-its thread count: on one thread and on two, the same product differs in its last bits (every
-shape of N1-N3 measured, on Haswell and SkylakeX kernels). So during a training run every
+its thread count: on one thread and on two, the same product differs in its last bits (with
+OpenBLAS's Haswell kernels every shape of N1-N3 measured; with its SkylakeX kernels the long
+inner sums of N2 and N3). So during a training run every
 product runs on **one** BLAS thread, cut into pieces by its shape alone
 (:func:`chainrule._fast.blas.plan`), and the threads of the C extension take the pieces as
 each comes free, the calling thread too. The weights of a seeded run are then the same bits on
