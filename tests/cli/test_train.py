@@ -18,7 +18,8 @@ from tests.cli.conftest import assert_one_line_error, run_cli, weights_of
 
 @pytest.fixture
 def big(cli):
-    """The digits three times over: epochs long enough to be interrupted in."""
+    """The digits three times over: epochs long enough to be interrupted in (a run of 5,000
+    takes about a minute, so it is always interrupted before its end)."""
     X, y = cr.data.load_digits()
     np.savez(cli.path / "big.npz", X=np.repeat(X, 3, axis=0), y=np.repeat(y, 3))
     return "big.npz"
@@ -41,13 +42,13 @@ def interrupt(cli, stop, *argv, wait_for=None):
     return process.returncode, err
 
 
-LINE = re.compile(r"chainrule: interrupted by (SIG\w+) with (\d+) of 500 epochs done; epoch "
+LINE = re.compile(r"chainrule: interrupted by (SIG\w+) with (\d+) of 5000 epochs done; epoch "
                   r"(\d+) is saved in m\.npz; continue with: (.*)")
 
 
 @pytest.mark.parametrize(("stop", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_an_interrupted_run_names_the_epoch_on_disk_and_resumes_exactly(cli, big, stop, code):
-    argv = ["--data", big, "--hidden", "30", "--batch-size", "5", "--epochs", "500",
+    argv = ["--data", big, "--hidden", "30", "--batch-size", "5", "--epochs", "5000",
             "--save", "m.npz", "--quiet"]
     returncode, err = interrupt(cli, stop, *argv, wait_for="m.npz")
     assert returncode == code, err
@@ -60,7 +61,7 @@ def test_an_interrupted_run_names_the_epoch_on_disk_and_resumes_exactly(cli, big
     assert saved == cr.training.load_checkpoint(cli.path / "m.npz")[1].epoch
     assert int(found.group(2)) in (saved, saved + 1)
     command = shlex.split(found.group(4))
-    assert command == ["chainrule", "train", "--resume", "m.npz", "--epochs", "500",
+    assert command == ["chainrule", "train", "--resume", "m.npz", "--epochs", "5000",
                        "--save", "m.npz", "--quiet"]
     # the printed command continues the run exactly: to 2 epochs more, it equals a run of
     # as many epochs uninterrupted
@@ -73,11 +74,11 @@ def test_an_interrupted_run_names_the_epoch_on_disk_and_resumes_exactly(cli, big
 
 
 def test_an_interrupted_run_without_save_says_nothing_was_saved(cli, big):
-    returncode, err = interrupt(cli, signal.SIGTERM, "--data", big, "--epochs", "500",
+    returncode, err = interrupt(cli, signal.SIGTERM, "--data", big, "--epochs", "5000",
                                 "--quiet")
     assert returncode == 143, err
     line = err.strip()
-    assert re.fullmatch(r"chainrule: interrupted by SIGTERM with \d+ of 500 epochs done; "
+    assert re.fullmatch(r"chainrule: interrupted by SIGTERM with \d+ of 5000 epochs done; "
                         r"nothing was saved \(give --save M\.npz to keep each epoch and "
                         r"resume\)", line), line
 

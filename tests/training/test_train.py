@@ -75,14 +75,11 @@ def test_training_cost_is_the_running_mean_over_the_epochs_batches(digits, cost,
 
 
 def test_divergence_is_seen_in_the_running_cost(digits, tmp_path):
-    class Overflowing(cr.nn.Network):                 # a batch whose cost overflowed
-        def batch_stats(self, Y):
-            cost_sum, right = super().batch_stats(Y)
-            return (math.inf if self.calls == 7 else cost_sum), right
-
-        def gradients(self, *args, **kwargs):
+    class Overflowing(cr.nn.Network):                 # a chunk of batches whose cost overflowed
+        def output_totals(self, a, Y):
             self.calls += 1
-            return super().gradients(*args, **kwargs)
+            cost_sum, right = super().output_totals(a, Y)
+            return (math.inf if self.calls == 7 else cost_sum), right
 
     X, y = digits[0][:100], digits[1][:100]
     net = Overflowing([64, 10, 10], seed=0)
@@ -90,7 +87,8 @@ def test_divergence_is_seen_in_the_running_cost(digits, tmp_path):
     with pytest.raises(RunFailed, match="diverged at epoch 1: the training cost is inf"):
         cr.train(net, X, y, epochs=3, batch_size=10, progress=False,
                  callbacks=lambda e, h: snapshots.update({e: net.to_vector()}))
-    assert net.calls == 10 and not snapshots        # the whole epoch ran, then stopped
+    # ten batches, a chunk each: the whole epoch ran, then stopped, the weights put back
+    assert net.calls == 10 and not snapshots
     assert np.array_equal(net.to_vector(), Overflowing([64, 10, 10], seed=0).to_vector())
 
 

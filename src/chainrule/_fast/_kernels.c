@@ -731,7 +731,7 @@ static int step_double(Step *s) { STEP_BODY(double, dgemm_rm, adam_shared_double
 
 /* The buffers of one call: every array is held while the step runs. */
 typedef struct {
-    Py_buffer view[12 * MAX_LAYERS + 4];
+    Py_buffer view[12 * MAX_LAYERS + 16];
     int count;
     char format;
 } Held;
@@ -769,89 +769,105 @@ static int overlap(Py_buffer *a, Py_buffer *b) {
     return a0 < b0 + b->len && b0 < a0 + a->len;
 }
 
-static PyObject *network_step(PyObject *self, PyObject *args) {
-    PyObject *Ws, *bs, *outs, *X, *Y, *acts, *deltas, *sums, *rowsums, *adam = Py_None;
+/* Hold and check the arrays of one step (X is held first: it gives the format and the batch
+ * size m); 1 when s is ready to run, 0 when the step cannot take them (no exception set). */
+static int prepare_step(PyObject *Ws, PyObject *bs, PyObject *outs, PyObject *X, PyObject *Y,
+                        PyObject *acts, PyObject *deltas, PyObject *sums, PyObject *rowsums,
+                        PyObject *adam, Step *s, Held *h) {
     PyObject *ms = NULL, *vs = NULL;
-    Step s;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOiiiddd|O", &Ws, &bs, &outs, &X, &Y, &acts, &deltas,
-                          &sums, &rowsums, &s.hidden, &s.output, &s.cost, &s.scale, &s.keep,
-                          &s.decay, &adam))
-        return NULL;
-    s.adam = adam != Py_None;
-    if (s.adam && !PyArg_ParseTuple(adam, "OOdddddd", &ms, &vs, &s.beta1, &s.one_minus_beta1,
-                                    &s.beta2, &s.one_minus_beta2, &s.eps, &s.step_size))
-        return NULL;
+    h->count = 0;
+    s->adam = adam != Py_None;
+    if (s->adam && !PyArg_ParseTuple(adam, "OOdddd", &ms, &vs, &s->beta1, &s->one_minus_beta1,
+                                     &s->beta2, &s->one_minus_beta2)) {
+        PyErr_Clear();
+        return 0;
+    }
     if (!sgemm_ptr || !PyTuple_Check(Ws) || !PyTuple_Check(bs) || !PyList_Check(outs)
             || !PyList_Check(acts) || !PyList_Check(deltas) || !PyList_Check(sums))
-        Py_RETURN_FALSE;
+        return 0;
     const Py_ssize_t L = PyTuple_GET_SIZE(Ws);
-    if (s.adam && (!PyList_Check(ms) || !PyList_Check(vs) || PyList_GET_SIZE(ms) != 2 * L
-                   || PyList_GET_SIZE(vs) != 2 * L))
-        Py_RETURN_FALSE;
+    if (s->adam && (!PyList_Check(ms) || !PyList_Check(vs) || PyList_GET_SIZE(ms) != 2 * L
+                    || PyList_GET_SIZE(vs) != 2 * L))
+        return 0;
     if (L < 1 || L > MAX_LAYERS || PyTuple_GET_SIZE(bs) != L || PyList_GET_SIZE(outs) != 2 * L
             || PyList_GET_SIZE(acts) != L || PyList_GET_SIZE(deltas) != L
             || PyList_GET_SIZE(sums) != L)
-        Py_RETURN_FALSE;
-    Held h;
-    h.count = 0;
+        return 0;
     /* the format and the batch size from X */
-    Py_buffer *xv = &h.view[0];
+    Py_buffer *xv = &h->view[0];
     if (PyObject_GetBuffer(X, xv, PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
         PyErr_Clear();
-        Py_RETURN_FALSE;
+        return 0;
     }
-    h.count = 1;
+    h->count = 1;
     const char *f = xv->format ? xv->format : "B";
-    h.format = (f[0] == '<' || f[0] == '=' || f[0] == '@') ? f[1] : f[0];
-    int ok = (h.format == 'f' || h.format == 'd') && xv->ndim == 2 && xv->shape[0] >= 1
+    h->format = (f[0] == '<' || f[0] == '=' || f[0] == '@') ? f[1] : f[0];
+    int ok = (h->format == 'f' || h->format == 'd') && xv->ndim == 2 && xv->shape[0] >= 1
              && xv->shape[1] >= 1 && xv->shape[0] < INT_MAX && xv->shape[1] < INT_MAX;
     if (ok) {
-        s.L = (int)L;
-        s.m = (int)xv->shape[0];
-        s.X = xv->buf;
-        s.sizes[0] = (int)xv->shape[1];
+        s->L = (int)L;
+        s->m = (int)xv->shape[0];
+        s->X = xv->buf;
+        s->sizes[0] = (int)xv->shape[1];
     }
     for (int l = 0; ok && l < L; l++) {
         PyObject *W = PyTuple_GET_ITEM(Ws, l);
-        Py_buffer *wv = &h.view[h.count];
+        Py_buffer *wv = &h->view[h->count];
         if (PyObject_GetBuffer(W, wv, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
             PyErr_Clear();
             ok = 0;
             break;
         }
-        h.count++;
-        ok = wv->ndim == 2 && wv->shape[1] == s.sizes[l] && wv->shape[0] >= 1
+        h->count++;
+        ok = wv->ndim == 2 && wv->shape[1] == s->sizes[l] && wv->shape[0] >= 1
              && wv->shape[0] < INT_MAX;
         if (!ok) break;
-        const int n = (int)wv->shape[0], n_in = s.sizes[l];
-        s.sizes[l + 1] = n;
-        ok = (s.W[l] = hold(&h, W, 2, n, n_in)) != NULL   /* and its format */
-             && (s.b[l] = hold(&h, PyTuple_GET_ITEM(bs, l), 1, n, 1)) != NULL
-             && (s.out[2 * l] = hold(&h, PyList_GET_ITEM(outs, 2 * l), 2, n, n_in)) != NULL;
+        const int n = (int)wv->shape[0], n_in = s->sizes[l];
+        s->sizes[l + 1] = n;
+        ok = (s->W[l] = hold(h, W, 2, n, n_in)) != NULL   /* and its format */
+             && (s->b[l] = hold(h, PyTuple_GET_ITEM(bs, l), 1, n, 1)) != NULL
+             && (s->out[2 * l] = hold(h, PyList_GET_ITEM(outs, 2 * l), 2, n, n_in)) != NULL;
         if (!ok) break;
-        s.inplace[l] = overlap(&h.view[h.count - 1], wv);
+        s->inplace[l] = overlap(&h->view[h->count - 1], wv);
         PyObject *act = PyList_GET_ITEM(acts, l);
-        ok = (s.out[2 * l + 1] = hold(&h, PyList_GET_ITEM(outs, 2 * l + 1), 1, n, 1)) != NULL
-             && (s.act[l] = hold(&h, act, 2, s.m, n)) != NULL
-             && (s.delta[l] = hold(&h, PyList_GET_ITEM(deltas, l), 2, s.m, n)) != NULL
-             && (s.sums[l] = hold(&h, PyList_GET_ITEM(sums, l), 1, n, 1)) != NULL;
-        s.act_obj[l] = act;
-        if (ok && s.adam) {
-            ok = (s.adam_m[2 * l] = hold(&h, PyList_GET_ITEM(ms, 2 * l), 2, n, n_in)) != NULL
-                 && (s.adam_v[2 * l] = hold(&h, PyList_GET_ITEM(vs, 2 * l), 2, n, n_in)) != NULL
-                 && (s.adam_m[2 * l + 1] = hold(&h, PyList_GET_ITEM(ms, 2 * l + 1), 1, n, 1)) != NULL
-                 && (s.adam_v[2 * l + 1] = hold(&h, PyList_GET_ITEM(vs, 2 * l + 1), 1, n, 1)) != NULL
-                 && !s.inplace[l];      /* Adam needs the gradient apart from W */
+        ok = (s->out[2 * l + 1] = hold(h, PyList_GET_ITEM(outs, 2 * l + 1), 1, n, 1)) != NULL
+             && (s->act[l] = hold(h, act, 2, s->m, n)) != NULL
+             && (s->delta[l] = hold(h, PyList_GET_ITEM(deltas, l), 2, s->m, n)) != NULL
+             && (s->sums[l] = hold(h, PyList_GET_ITEM(sums, l), 1, n, 1)) != NULL;
+        s->act_obj[l] = act;
+        if (ok && s->adam) {
+            ok = (s->adam_m[2 * l] = hold(h, PyList_GET_ITEM(ms, 2 * l), 2, n, n_in)) != NULL
+                 && (s->adam_v[2 * l] = hold(h, PyList_GET_ITEM(vs, 2 * l), 2, n, n_in)) != NULL
+                 && (s->adam_m[2 * l + 1] = hold(h, PyList_GET_ITEM(ms, 2 * l + 1), 1, n, 1)) != NULL
+                 && (s->adam_v[2 * l + 1] = hold(h, PyList_GET_ITEM(vs, 2 * l + 1), 1, n, 1)) != NULL
+                 && !s->inplace[l];      /* Adam needs the gradient apart from W */
         }
     }
-    ok = ok && (s.Y = hold_as(&h, Y, 2, s.m, s.sizes[L], PyBUF_SIMPLE)) != NULL   /* read only */
-         && (s.rowsums = hold(&h, rowsums, 1, s.m, 1)) != NULL;
+    ok = ok && (s->Y = hold_as(h, Y, 2, s->m, s->sizes[L], PyBUF_SIMPLE)) != NULL  /* read only */
+         && (s->rowsums = hold(h, rowsums, 1, s->m, 1)) != NULL;
     if (!ok) {
-        let_go(&h);
-        Py_RETURN_FALSE;
+        let_go(h);
+        return 0;
     }
-    s.rowsums_obj = rowsums;
-    int failed = h.format == 'f' ? step_float(&s) : step_double(&s);
+    s->rowsums_obj = rowsums;
+    return 1;
+}
+
+static int run_step(Step *s, char format) {
+    return format == 'f' ? step_float(s) : step_double(s);
+}
+
+static PyObject *network_step(PyObject *self, PyObject *args) {
+    PyObject *Ws, *bs, *outs, *X, *Y, *acts, *deltas, *sums, *rowsums, *adam = Py_None;
+    Step s;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOiiiddd|Odd", &Ws, &bs, &outs, &X, &Y, &acts, &deltas,
+                          &sums, &rowsums, &s.hidden, &s.output, &s.cost, &s.scale, &s.keep,
+                          &s.decay, &adam, &s.eps, &s.step_size))
+        return NULL;
+    Held h;
+    if (!prepare_step(Ws, bs, outs, X, Y, acts, deltas, sums, rowsums, adam, &s, &h))
+        Py_RETURN_FALSE;
+    int failed = run_step(&s, h.format);
     let_go(&h);
     if (failed) return NULL;
     Py_RETURN_TRUE;
@@ -943,6 +959,14 @@ static void axpy_piece(const void *arg, int i) {
     else ((daxpy_fn)daxpy_ptr)(&n, &ad, xd, &one, yd, &one);
 }
 
+static void axpy_shared(char format, double a, void *x, void *y, Py_ssize_t n) {
+    Axpy p = {format, a, x, y, n};
+    const Job job = {(int)((n + AXPY_PIECE - 1) / AXPY_PIECE), axpy_piece, &p};
+    Py_BEGIN_ALLOW_THREADS
+    share(&job);
+    Py_END_ALLOW_THREADS
+}
+
 static PyObject *axpy(PyObject *self, PyObject *args) {
     PyObject *objects[2];
     double a;
@@ -956,16 +980,135 @@ static PyObject *axpy(PyObject *self, PyObject *args) {
         Py_RETURN_FALSE;
     }
     int ok = n > 0 && n / AXPY_PIECE < INT_MAX && !overlap(&b.view[0], &b.view[1]);
-    if (ok) {
-        Axpy p = {format, a, b.view[0].buf, b.view[1].buf, n};
-        const Job job = {(int)((n + AXPY_PIECE - 1) / AXPY_PIECE), axpy_piece, &p};
-        Py_BEGIN_ALLOW_THREADS
-        share(&job);
-        Py_END_ALLOW_THREADS
-    }
+    if (ok) axpy_shared(format, a, b.view[0].buf, b.view[1].buf, n);
     release(&b);
     if (ok) Py_RETURN_TRUE;
     Py_RETURN_FALSE;
+}
+
+/* network_steps: many mini-batches in one call, each gathered from the rows it lists, stepped
+ * as network_step steps it and followed by the optimiser's own vector updates, exactly as
+ * chainrule.training.batch runs the same batches one call each (the same operations in the
+ * same order: the same bits). The optimiser's numbers for each batch come precomputed in `plan`
+ * (count x 4 float64), per mode:
+ *   SGD       (scale, -, -, -)        out = the parameters: w <- w + scale dC/dw
+ *   MOMENTUM  (scale, -, c, fold)     out = u: u <- u + scale dC/du; w <- w + c u
+ *   NESTEROV  (scale, c0, c, fold)    old <- u first; then as MOMENTUM with w <- w + c0 old first
+ *   ADAM      (step size, eps, -, -)  out = the gradients, Adam's step inside the step
+ * fold != 0: u <- fold u after the batch (momentum's velocity scale folded back in). */
+enum { STEPS_SGD, STEPS_MOMENTUM, STEPS_NESTEROV, STEPS_ADAM };
+
+/* The buffer of obj (C-contiguous, of the format `format`, with ndim dimensions), or NULL. */
+static Py_buffer *hold_view(Held *h, PyObject *obj, char format, int ndim, int flags) {
+    Py_buffer *v = &h->view[h->count];
+    if (PyObject_GetBuffer(obj, v, flags | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    h->count++;
+    const char *f = v->format ? v->format : "B";
+    char kind = (f[0] == '<' || f[0] == '=' || f[0] == '@') ? f[1] : f[0];
+    if (format == 'q' && (kind == 'l' || kind == 'q') && v->itemsize == 8) kind = 'q';
+    return (kind == format && v->ndim == ndim) ? v : NULL;
+}
+
+#define SCALE_LOOP(T, u, n, c)                                                        \
+    do {                                                                              \
+        T *x = (u);                                                                   \
+        const T f = (T)(c);                                                           \
+        for (Py_ssize_t i = 0; i < (n); i++) x[i] = x[i] * f;                         \
+    } while (0)
+
+static PyObject *network_steps(PyObject *self, PyObject *args) {
+    PyObject *Ws, *bs, *outs, *X, *Y, *rows, *Xb, *Yb, *acts, *deltas, *sums, *rowsums;
+    PyObject *plan, *outputs, *flats, *adam;
+    int mode;
+    Step s;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOiiidiOOOO", &Ws, &bs, &outs, &X, &Y, &rows, &Xb,
+                          &Yb, &acts, &deltas, &sums, &rowsums, &s.hidden, &s.output, &s.cost,
+                          &s.decay, &mode, &plan, &outputs, &flats, &adam))
+        return NULL;
+    const int momentum = mode == STEPS_MOMENTUM || mode == STEPS_NESTEROV;
+    if (mode < STEPS_SGD || mode > STEPS_ADAM || (mode == STEPS_ADAM) != (adam != Py_None)
+            || (momentum && (!PyTuple_Check(flats)
+                             || PyTuple_GET_SIZE(flats) != 2 + (mode == STEPS_NESTEROV))))
+        Py_RETURN_FALSE;
+    Held h;
+    if (!prepare_step(Ws, bs, outs, Xb, Yb, acts, deltas, sums, rowsums, adam, &s, &h))
+        Py_RETURN_FALSE;
+    const char format = h.format;
+    const size_t item = format == 'f' ? sizeof(float) : sizeof(double);
+    const Py_ssize_t m = s.m, d = s.sizes[0], k = s.sizes[s.L];
+    Py_buffer *xv = hold_view(&h, X, format, 2, PyBUF_SIMPLE);
+    Py_buffer *yv = xv ? hold_view(&h, Y, format, 2, PyBUF_SIMPLE) : NULL;
+    Py_buffer *rv = yv ? hold_view(&h, rows, 'q', 1, PyBUF_SIMPLE) : NULL;
+    Py_buffer *pv = rv ? hold_view(&h, plan, 'd', 2, PyBUF_SIMPLE) : NULL;
+    Py_buffer *ov = pv ? hold_view(&h, outputs, format, 2, PyBUF_WRITABLE) : NULL;
+    const Py_ssize_t count = rv ? rv->shape[0] / m : 0;
+    int ok = ov && xv->shape[1] == d && yv->shape[1] == k && yv->shape[0] == xv->shape[0]
+             && count >= 1 && rv->shape[0] == count * m && pv->shape[0] == count
+             && pv->shape[1] == 4 && ov->shape[0] >= count * m && ov->shape[1] == k;
+    void *flat[3] = {NULL, NULL, NULL};       /* w, u, old: one vector each */
+    Py_ssize_t params = 0;
+    for (int i = 0; ok && momentum && i < PyTuple_GET_SIZE(flats); i++) {
+        Py_buffer *v = hold_view(&h, PyTuple_GET_ITEM(flats, i), format, 1, PyBUF_WRITABLE);
+        ok = v != NULL && (i == 0 || v->shape[0] == params) && v->shape[0] >= 1;
+        if (ok) {
+            params = v->shape[0];
+            flat[i] = v->buf;
+            for (int j = 0; j < i; j++)
+                ok = ok && overlap(v, &h.view[h.count - 1 - (i - j)]) == 0;
+        }
+    }
+    if (!ok) {
+        let_go(&h);
+        Py_RETURN_FALSE;
+    }
+    const Py_ssize_t N = xv->shape[0];
+    const long long *r = rv->buf;
+    const double *q = pv->buf;
+    char *x = xv->buf, *y = yv->buf, *out = ov->buf;
+    int failed = 0;
+    for (Py_ssize_t j = 0; j < count && !failed; j++, q += 4) {
+        for (Py_ssize_t i = 0; i < m; i++) {         /* the batch, gathered */
+            const long long row = r[j * m + i];
+            if (row < 0 || row >= N) {
+                PyErr_Format(PyExc_IndexError, "network_steps: row %lld of a batch is not "
+                             "among the %zd rows of X", row, N);
+                failed = 1;
+                break;
+            }
+            memcpy((char *)s.X + i * d * item, x + row * d * item, d * item);
+            memcpy((char *)s.Y + i * k * item, y + row * k * item, k * item);
+        }
+        if (failed) break;
+        if (mode == STEPS_ADAM) {
+            s.scale = 1.0;
+            s.keep = 0.0;
+            s.step_size = q[0];
+            s.eps = q[1];
+        } else {
+            s.scale = q[0];
+            s.keep = 1.0;
+        }
+        if (mode == STEPS_NESTEROV) memcpy(flat[2], flat[1], params * item);
+        if (run_step(&s, format)) {
+            failed = 1;
+            break;
+        }
+        memcpy(out + j * m * k * item, s.act[s.L - 1], m * k * item);   /* a^L, before the step */
+        if (mode == STEPS_NESTEROV) axpy_shared(format, q[1], flat[2], flat[0], params);
+        if (momentum) {
+            axpy_shared(format, q[2], flat[1], flat[0], params);
+            if (q[3] != 0.0) {
+                if (format == 'f') SCALE_LOOP(float, flat[1], params, q[3]);
+                else SCALE_LOOP(double, flat[1], params, q[3]);
+            }
+        }
+    }
+    let_go(&h);
+    if (failed) return NULL;
+    Py_RETURN_TRUE;
 }
 
 static PyMethodDef methods[] = {
@@ -975,10 +1118,16 @@ static PyMethodDef methods[] = {
      "and the NumPy ufuncs network_step calls"},
     {"network_step", network_step, METH_VARARGS,
      "network_step(Ws, bs, outs, X, Y, acts, deltas, sums, rowsums, hidden, output, cost, "
-     "scale, keep, decay[, adam]): one mini-batch of chainrule.nn._fused in one call, with "
-     "adam = (ms, vs, beta1, 1 - beta1, beta2, 1 - beta2, eps, step_size) also Adam's step on "
+     "scale, keep, decay[, adam, eps, step_size]): one mini-batch of chainrule.nn._fused in "
+     "one call, with adam = (ms, vs, beta1, 1 - beta1, beta2, 1 - beta2) also Adam's step on "
      "each parameter; False (nothing done) when it cannot take the arrays"},
 
+    {"network_steps", network_steps, METH_VARARGS,
+     "network_steps(Ws, bs, outs, X, Y, rows, Xb, Yb, acts, deltas, sums, rowsums, hidden, "
+     "output, cost, decay, mode, plan, outputs, flats, adam): len(rows) / len(Xb) mini-batches "
+     "of rows of X, Y in one call, each stepped as network_step steps it and followed by the "
+     "optimiser's updates of mode (0 SGD, 1 momentum, 2 Nesterov, 3 Adam) with plan's numbers; "
+     "a^L of each batch into outputs; False (nothing done) when it cannot take the arrays"},
     {"set_threads", set_threads, METH_VARARGS,
      "set_threads(n): the threads network_step's products are shared by (1: the caller's "
      "alone); returns the count before"},

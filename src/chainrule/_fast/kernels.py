@@ -200,8 +200,45 @@ def network_step(codes, Ws, bs, outs, X, Y, acts, deltas, sums, rowsums, scale, 
     if _kernels is None or codes is None:
         return False
     _setup()
-    if adam is not None:
-        ms, vs, beta1, beta2, eps, step_size = adam
-        adam = (ms, vs, beta1, 1 - beta1, beta2, 1 - beta2, eps, step_size)
+    if adam is None:
+        return _kernels.network_step(Ws, bs, outs, X, Y, acts, deltas, sums, rowsums, *codes,
+                                     scale, keep, decay)
+    ms, vs, beta1, beta2, eps, step_size = adam
     return _kernels.network_step(Ws, bs, outs, X, Y, acts, deltas, sums, rowsums, *codes,
-                                 scale, keep, decay, adam)
+                                 scale, keep, decay, (ms, vs, beta1, 1 - beta1, beta2, 1 - beta2),
+                                 eps, step_size)
+
+
+STEPS_MODES = {"sgd": 0, "momentum": 1, "nesterov": 2, "adam": 3}
+"""The optimiser updates :func:`network_steps` runs after each batch's step."""
+
+
+def network_steps(codes, Ws, bs, outs, X, Y, rows, Xb, Yb, acts, deltas, sums, rowsums, decay,
+                  mode, plan, outputs, flats=None, adam=None):
+    """Many mini-batches in one C call: batch j is rows ``rows[j·m:(j+1)·m]`` of X, Y
+    (m = len(Xb)), gathered into Xb, Yb and stepped as :func:`network_step` steps it, a^L
+    copied into ``outputs[j·m:(j+1)·m]`` (it may have more rows), then the optimiser's updates of ``mode``
+    (:data:`STEPS_MODES`) with the numbers of ``plan[j]`` (float64, 4 per batch):
+
+    - ``"sgd"``: ``(scale, -, -, -)``, ``outs`` the parameters (w ← w + scale·∂C/∂w);
+    - ``"momentum"``: ``(scale, -, c, fold)``, ``outs`` the velocity's arrays u, ``flats`` =
+      ``(w, u)`` as one vector each: u ← u + scale·∂C/∂w, then w ← w + c·u and, when fold ≠ 0,
+      u ← fold·u;
+    - ``"nesterov"``: ``(scale, c0, c, fold)``, ``flats = (w, u, old)``: old ← u first, then
+      w ← w + c0·old before momentum's w ← w + c·u;
+    - ``"adam"``: ``(step size, eps, -, -)``, ``outs`` the gradients, ``adam`` = (ms, vs, β1,
+      β2): Adam's step on each parameter inside the step.
+
+    The same operations as the batches run one :func:`network_step` and
+    :func:`chainrule._fast.blas.axpy` at a time (the same bits). Returns False, having done
+    nothing, where the extension was not built or cannot take the arrays.
+    """
+    if _kernels is None or codes is None:
+        return False
+    _setup()
+    if adam is not None:
+        ms, vs, beta1, beta2 = adam
+        adam = (ms, vs, beta1, 1 - beta1, beta2, 1 - beta2)
+    return _kernels.network_steps(Ws, bs, outs, X, Y, rows, Xb, Yb, acts, deltas, sums,
+                                  rowsums, *codes, decay, STEPS_MODES[mode], plan, outputs,
+                                  () if flats is None else tuple(flats), adam)

@@ -83,8 +83,11 @@ class ShardedNetwork:
         self._stats = np.zeros((self.shards, 2))   # (Σ C_0,x, rows right) per shard, float64
         self._last = None
 
+    # the network's batch-after-batch path: its batches would not be sharded
+    _UNSHARDED = frozenset({"net", "steps_in_c", "last_output", "output_totals"})
+
     def __getattr__(self, name):            # the network's own attributes and methods
-        if name == "net":
+        if name in ShardedNetwork._UNSHARDED:
             raise AttributeError(name)
         return getattr(self.net, name)
 

@@ -87,6 +87,43 @@ class FusedBackprop:
                        "batch_stats")
         return self._stats(self._last_output, Y)
 
+    @property
+    def last_output(self):
+        """a^L of the batch of the last :meth:`gradients` (or :meth:`steps_in_c`) call: a
+        scratch buffer the next call overwrites, None before the first."""
+        return self._last_output
+
+    def output_totals(self, a, Y):
+        """(Σ_x C_0,x, rows right) of outputs ``a`` (rows of a^L) against encoded targets Y:
+        :meth:`totals` without its forward pass.
+
+        >>> import numpy as np, chainrule as cr
+        >>> net = cr.nn.Network([2, 1], dtype="float64")
+        >>> net.output_totals(np.array([[0.5], [0.5]]), np.array([[1.0], [0.0]]))   # 2 · 0.125
+        (0.25, 1)
+        """
+        return self._stats(a, Y)
+
+    def steps_in_c(self, X, Y, rows, Xb, Yb, outputs, decay, plan):
+        """Mini-batches of ``rows`` (len(Xb) rows each) of X checked and Y encoded, with an
+        optimiser's :class:`~chainrule.training.steps.StepsPlan`, in one call into the C
+        extension (:func:`chainrule._fast.kernels.network_steps`): each batch's a^L into
+        ``outputs``. The same bits as the batches stepped one :meth:`gradients` call at a time;
+        False, having done nothing, where the extension was not built or cannot take them.
+        """
+        codes = self._codes()
+        m = len(Xb)
+        acts, deltas, sums = self._buffers(m)
+        rowsums = self._rowsums.get(m)
+        if rowsums is None:      # softmax's Σ_k e^(z_k) per row
+            rowsums = self._rowsums[m] = np.empty(m, dtype=self.dtype)
+        done = kernels.network_steps(codes, tuple(self.weights), tuple(self.biases), plan.outs,
+                                     X, Y, rows, Xb, Yb, acts, deltas, sums, rowsums, decay,
+                                     plan.mode, plan.numbers, outputs, plan.flats, plan.adam)
+        if done:
+            self._last_output = acts[-1]
+        return done
+
     def _buffers(self, m):
         """Scratch for a batch of m rows: a^l, δ^l and Σ_rows δ^l per layer."""
         if m not in self._scratch:
@@ -130,13 +167,17 @@ class FusedBackprop:
                 kernels.adam(p, g, m_, v, s, beta1, beta2, eps, step_size)
         return cost, grads
 
+    def _codes(self):
+        """The C step's codes for this network (:func:`kernels.step_codes`), looked up once."""
+        if self._step_codes is False:
+            self._step_codes = kernels.step_codes(self._hidden.name, self._output.name,
+                                                  self._cost.name)
+        return self._step_codes
+
     def _c_step(self, X, Y, decay, out, scale, keep, adam=None):
         """The whole pass below in one call into the C extension, where it was built and takes
         this network and these arrays (the same operations in the same order: the same bits)."""
-        codes = self._step_codes
-        if codes is False:
-            codes = self._step_codes = kernels.step_codes(self._hidden.name, self._output.name,
-                                                          self._cost.name)
+        codes = self._codes()
         if codes is None:
             return False
         acts, deltas, sums = self._scratch[len(X)]

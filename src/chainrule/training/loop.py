@@ -28,9 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from chainrule.errors import InputError, RunFailed, quoted
-from chainrule.training.batch import batch_step
 from chainrule.training.callbacks import EarlyStopping, History, ProgressPrinter, TrainingState
-from chainrule.training.progress import progress_bar
+from chainrule.training.epoch import full_batch, in_chunks, one_by_one
 from chainrule.training.steps import blas_threads
 
 __all__ = ["train"]
@@ -133,12 +132,6 @@ class _FunctionCallback:
         self.on_epoch_end = fn
 
 
-def _progress_bar(progress, total, epoch, epochs):
-    """A transient bar over the batches of one epoch: tqdm's notebook widget in Jupyter,
-    its text bar on an interactive stderr, none otherwise (:mod:`chainrule.training.progress`)."""
-    return progress_bar(total, f"epoch {epoch}/{epochs}", enabled=bool(progress))
-
-
 def _diverged(epoch, cost, optimizer, model):
     if optimizer.lr is None:                        # CG / L-BFGS: no learning rate to lower
         advice = "try scaling the inputs, an L2 term or another cost"
@@ -218,50 +211,21 @@ class _Run:
 
     def sgd(self, done, batch_size, progress):
         """The mini-batch loop (the hot path: no validation, no allocation per batch)."""
-        model, optimizer = self.model, self.optimizer
-        l2, n = self.l2, self.n
-        step = batch_step(model, optimizer, l2, n)
-        X, Y = self.X, self.Y
-        # the epoch's training cost and accuracy as running sums over its mini-batches, read
-        # from a^L of each batch's own forward pass (what Keras reports), when the model can
-        batch_stats = (getattr(model, "batch_stats", None)
-                       if self.score_train and hasattr(model, "penalty") else None)
+        model, optimizer, n = self.model, self.optimizer, self.n
+        scored = self.score_train and hasattr(model, "penalty")
         full = batch_size is None or batch_size >= n
-        if not full:
-            last = n % batch_size
-            buffers = {m: (np.empty((m, X.shape[1]), X.dtype), np.empty((m, Y.shape[1]), Y.dtype))
-                       for m in {batch_size, last} if m}
+        if full:
+            epochs_of = full_batch
+        elif hasattr(model, "last_output") and hasattr(model, "output_totals"):
+            epochs_of = in_chunks
+        else:
+            epochs_of = one_by_one
+        run = epochs_of(self, batch_size, progress, scored)
         for epoch in range(done + 1, self.epochs + 1):
             started = time.perf_counter()
             lr = optimizer.start_epoch(epoch - 1, self.history)
-            cost_sum, correct = 0.0, 0
-            if full:
-                step(X, Y)
-                if batch_stats is not None:
-                    cost_sum, correct = batch_stats(Y)
-            else:
-                order = self.rng.permutation(n)
-                bar = _progress_bar(progress, -(-n // batch_size), epoch, self.epochs)
-                tick = max(1, (n // batch_size) // 100)
-                for k, start in enumerate(range(0, n, batch_size)):
-                    idx = order[start:start + batch_size]
-                    Xb, Yb = buffers[len(idx)]
-                    # gather the batch into its buffers ("clip": idx is a permutation's, so
-                    # in range, and NumPy's bounds check would copy through a buffer)
-                    X.take(idx, axis=0, out=Xb, mode="clip")
-                    Y.take(idx, axis=0, out=Yb, mode="clip")
-                    step(Xb, Yb)
-                    if batch_stats is not None:
-                        batch_cost, batch_correct = batch_stats(Yb)
-                        cost_sum += batch_cost
-                        correct += batch_correct
-                    if bar is not None and (k + 1) % tick == 0:
-                        bar.update(tick)
-                if bar is not None:
-                    bar.update(bar.total - bar.n)
-                    bar.close()
-            running = None if batch_stats is None else (cost_sum, correct)
-            if self.end_epoch(epoch, lr, started, running):
+            running = run(epoch)
+            if self.end_epoch(epoch, lr, started, running if scored else None):
                 break
 
     def scipy(self, done):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from chainrule.errors import InputError, quoted
-from chainrule.training.steps import Optimizer, _number
+from chainrule.training.optimizer import Optimizer, _number
 
 
 class _SciPyMinimizer(Optimizer):

@@ -27,9 +27,10 @@ import numpy as np
 from chainrule._fast import kernels, threads
 from chainrule._fast.blas import axpy
 from chainrule._fast.flat import as_one, flat_zeros_like
-from chainrule.errors import InputError, RunFailed, quoted
+from chainrule.errors import InputError, quoted
+from chainrule.training.optimizer import Optimizer, StepsPlan, _number
 
-__all__ = ["SGD", "Adam", "Optimizer", "gradient_buffers"]
+__all__ = ["SGD", "Adam", "Optimizer", "StepsPlan", "gradient_buffers"]
 
 
 _SMALLEST_SCALE = 2.0 ** -16   # momentum's velocity scale s is folded in below this (step_with)
@@ -60,6 +61,16 @@ class _FlatMemo:
             return [flats]
         return zip(*lists)
 
+class _FlatOptimizer(Optimizer):
+    """An optimiser whose state arrays are views of one vector each, so its updates run over
+    whole vectors (:func:`chainrule._fast.flat.as_one`)."""
+
+    def __init__(self, lr, schedule=None):
+        super().__init__(lr, schedule)
+        self._flat = _FlatMemo()
+
+    _zeros_like = staticmethod(flat_zeros_like)
+
 
 def _c_ordered(grads):
     """The gradients, each C-contiguous: a copy only of those that are not.
@@ -73,135 +84,7 @@ def _c_ordered(grads):
     return [np.asarray(g, order="C") for g in grads]
 
 
-def _number(value, what, low=0.0, high=math.inf, low_open=True, high_open=False):
-    ok = isinstance(value, int | float | np.floating | np.integer) and not isinstance(value, bool)
-    if ok:
-        try:
-            value = float(value)
-        except OverflowError:             # an int beyond any float
-            value = math.inf
-        ok = (math.isfinite(value) and (value > low if low_open else value >= low)
-              and (value < high if high_open else value <= high))
-    if not ok:
-        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
-        raise InputError(f"{what}: expected a finite number in {lo}{low:g}, {high:g}{hi}, "
-                         f"got {quoted(value)}")
-    return value
-
-
-class Optimizer:
-    """Shared parts: the learning rate η (``lr``), its schedule, config and state round trips."""
-
-    name = "optimizer"
-    uses_scipy = False
-
-    def __init__(self, lr, schedule=None):
-        self.base_lr = _number(lr, "lr")
-        self.lr = self.base_lr
-        if schedule is not None and not callable(schedule):
-            raise InputError(f"schedule: expected a schedule from cr.optim (StepDecay, ...), got "
-                             f"{quoted(schedule)}")
-        self.schedule = schedule
-        self._buffers = None  # per-parameter arrays, made on the first step
-        self._flat = _FlatMemo()
-
-    def start_epoch(self, epoch, history):
-        """Set η for the epoch about to run (``epoch`` = epochs already done) from the schedule."""
-        if self.schedule is not None:
-            lr = float(self.schedule(epoch, self.base_lr, history))
-            if not math.isfinite(lr):    # a factor > 1 compounded past any float, say
-                named = getattr(self.schedule, "config", lambda: quoted(self.schedule))()
-                raise RunFailed(f"the learning-rate schedule {named} gives "
-                                f"η = {lr} for epoch {epoch + 1}; the epochs before it are kept")
-            self.lr = lr
-        return self.lr
-
-    def _hyperparams(self):
-        return {"lr": self.base_lr}
-
-    def config(self):
-        """JSON description: name, hyper-parameters and the schedule's config."""
-        schedule = None
-        if self.schedule is not None:
-            describe = getattr(self.schedule, "config", None)
-            if not callable(describe):
-                raise InputError(f"schedule: {quoted(self.schedule)} has no config(), so a "
-                                 "checkpoint cannot record it; use one from cr.optim (StepDecay, "
-                                 "Cosine, ReduceOnPlateau) or give it a config() method")
-            schedule = describe()
-        return {"name": self.name, **self._hyperparams(), "schedule": schedule}
-
-    def __repr__(self):
-        settings = ", ".join(f"{k}={v!r}" for k, v in self._hyperparams().items())
-        if self.schedule is not None:
-            settings += f", schedule={getattr(self.schedule, 'name', 'custom')}"
-        return f"{type(self).__name__}({settings})"
-
-    def check_params(self, params):
-        """Make sure this optimiser's arrays fit ``params``; InputError if its state does not.
-
-        An optimiser without state (plain SGD) simply forgets its scratch arrays.
-        """
-        scratch = getattr(self, "_scratch", None)
-        if scratch is None or (len(scratch) == len(params) and all(
-                a.shape == p.shape and a.dtype == p.dtype for a, p in zip(scratch, params))):
-            return
-        if not self._buffers:
-            self._buffers = self._scratch = None
-            return
-        shapes = [tuple(a.shape) for a in scratch]
-        raise InputError(f"optimizer: its state was made for parameters of shapes {shapes} "
-                         f"({scratch[0].dtype}), not this model's; use a new optimizer")
-
-    def _make_buffers(self, params, count):
-        self._buffers = [flat_zeros_like(params) for _ in range(count)]
-        self._scratch = flat_zeros_like(params)
-
-    # state: arrays per parameter (named lists) plus JSON-able scalars
-    _array_names: tuple = ()
-
-    def state_dict(self):
-        """{"lr": η now, "step": t, <name>: [arrays per parameter] ...}; arrays are copies."""
-        state = {"lr": self.lr, "step": getattr(self, "t", 0)}
-        for i, key in enumerate(self._array_names):
-            state[key] = [] if self._buffers is None else [b.copy() for b in self._buffers[i]]
-        return state
-
-    def load_state_dict(self, state, params=None):
-        """Restore :meth:`state_dict` output; with ``params``, check each array's shape/dtype."""
-        if not isinstance(state, dict):
-            raise InputError("optimizer state: expected a dict")
-        self.lr = _number(state.get("lr"), "optimizer state lr")
-        step = state.get("step", 0)
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise InputError(f"optimizer state step: expected an integer >= 0, got {quoted(step)}")
-        self.t = step
-        lists = [state.get(key, []) for key in self._array_names]
-        if not self._array_names or all(len(a) == 0 for a in lists):
-            self._buffers = None
-            return
-        for key, arrays in zip(self._array_names, lists):
-            if params is not None and len(arrays) != len(params):
-                raise InputError(f"optimizer state {key}: {len(arrays)} arrays for "
-                                 f"{len(params)} parameters")
-            for i, a in enumerate(arrays):
-                if params is not None and (a.shape != params[i].shape
-                                           or a.dtype != params[i].dtype):
-                    raise InputError(f"optimizer state {key}[{i}]: shape {a.shape} {a.dtype}, "
-                                     f"expected {params[i].shape} {params[i].dtype}")
-                if not np.isfinite(a).all():
-                    raise InputError(f"optimizer state {key}[{i}]: contains NaN or infinite "
-                                     f"values")
-        self._buffers = []
-        for arrays in lists:
-            buffers = flat_zeros_like(arrays)
-            for buffer, a in zip(buffers, arrays):
-                buffer[...] = a
-            self._buffers.append(buffers)
-        self._scratch = flat_zeros_like(self._buffers[0])
-
-
-class SGD(Optimizer):
+class SGD(_FlatOptimizer):
     """Stochastic gradient descent: w → w − η ∂C/∂w (Nielsen's eq. 20-21).
 
     With ``momentum`` μ > 0 (Nielsen ch. 3): v → μv − η∇C, w → w + v. With ``nesterov``, the
@@ -286,20 +169,54 @@ class SGD(Optimizer):
         if self._buffers is None:
             self._make_buffers(params, 1)
         triples = list(self._flat.groups(params, self._buffers[0], self._scratch))  # w, u, copy
-        mu, s = self.momentum, self._velocity_scale
+        (scale, c_old, c_new, fold), self._velocity_scale = self._momentum_numbers(
+            self._velocity_scale)
         if self.nesterov:                                 # keep v: w' = w − μv + (1 + μ)v'
             for _, u, old in triples:
                 np.copyto(old, u)
-        accumulate(self._buffers[0], -self.lr / (mu * s), 1.0)     # s′u′ = μsu − η∇C
+        accumulate(self._buffers[0], scale, 1.0)          # s′u′ = μsu − η∇C
         for p, u, old in triples:
             if self.nesterov:                             # = w + μv' − η∇C
-                axpy(-mu * s, old, p)
-                axpy((1.0 + mu) * mu * s, u, p)
-            else:
-                axpy(mu * s, u, p)                        # w' = w + v'
-        self._velocity_scale = mu * s
-        if s < _SMALLEST_SCALE:
-            self._fold_velocity()
+                axpy(c_old, old, p)
+            axpy(c_new, u, p)                             # w' = w + v' (Nesterov: + μv' − η∇C)
+        if fold:
+            for u in self._buffers[0]:
+                u *= fold
+
+    def _momentum_numbers(self, s):
+        """One momentum step's numbers from the velocity scale s before it, and s after:
+        (the scale of ∇C into u, old u's and new u's factors into w, the fold factor or 0)."""
+        mu = self.momentum
+        c_old, c_new = (-mu * s, (1.0 + mu) * mu * s) if self.nesterov else (0.0, mu * s)
+        if s < _SMALLEST_SCALE:                           # u ← s′u, s′ ← 1 after the step
+            return (-self.lr / (mu * s), c_old, c_new, mu * s), 1.0
+        return (-self.lr / (mu * s), c_old, c_new, 0.0), mu * s
+
+    def steps_plan(self, params, count):
+        """The next ``count`` steps as :func:`chainrule._fast.kernels.network_steps` runs them
+        (a :class:`StepsPlan`), or None where it cannot; :meth:`commit` then advances the
+        state as ``count`` calls of :meth:`step_with` would."""
+        numbers = np.zeros((count, 4))
+        if not self.momentum:
+            numbers[:, 0] = -self.lr
+            return StepsPlan("sgd", numbers, list(params), None, None, None)
+        if self._buffers is None:
+            self._make_buffers(params, 1)
+        groups = list(self._flat.groups(params, self._buffers[0], self._scratch))
+        if len(groups) != 1:                              # not one vector each
+            return None
+        w, u, old = groups[0]
+        s = self._velocity_scale
+        for j in range(count):
+            numbers[j], s = self._momentum_numbers(s)
+        if self.nesterov:
+            return StepsPlan("nesterov", numbers, self._buffers[0], (w, u, old), None, s)
+        return StepsPlan("momentum", numbers, self._buffers[0], (w, u), None, s)
+
+    def commit(self, plan):
+        """The state after the steps of ``plan`` (from :meth:`steps_plan`) ran."""
+        if self.momentum:
+            self._velocity_scale = plan.after
 
     def _fold_velocity(self):
         """u ← s·u, s ← 1: the velocity buffers hold v itself again."""
@@ -321,7 +238,7 @@ class SGD(Optimizer):
         self._velocity_scale = 1.0
 
 
-class Adam(Optimizer):
+class Adam(_FlatOptimizer):
     """Adam (Kingma & Ba 2015): moving averages m, v of ∇C and (∇C)², bias-corrected.
 
     m → β1 m + (1 − β1)∇C,  v → β2 v + (1 − β2)(∇C)²,
@@ -348,11 +265,15 @@ class Adam(Optimizer):
         return {"lr": self.base_lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
 
     def _next_step(self):
-        """t ← t + 1 and this step's (step size, ε): η/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε),
-        both sides multiplied by √(1 − β2^t)."""
+        """t ← t + 1 and this step's (step size, ε) (:meth:`_step_numbers`)."""
         self.t += 1
-        root_bc2 = math.sqrt(1 - self.beta2 ** self.t)
-        return self.lr * root_bc2 / (1 - self.beta1 ** self.t), self.eps * root_bc2
+        return self._step_numbers(self.t)
+
+    def _step_numbers(self, t):
+        """Step t's (step size, ε): η/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε), both sides
+        multiplied by √(1 − β2^t)."""
+        root_bc2 = math.sqrt(1 - self.beta2 ** t)
+        return self.lr * root_bc2 / (1 - self.beta1 ** t), self.eps * root_bc2
 
     def step(self, params, grads):
         """Update ``params`` in place from ``grads``."""
@@ -389,15 +310,35 @@ class Adam(Optimizer):
         >>> opt.step_fused([w], gradients); w
         array([ 0.9, -0.9])
         """
+        grads = self._gradient_arrays(params)
+        step_size, eps = self._next_step()
+        gradients(out=grads, adam=(*self._buffers, self._scratch, self.beta1, self.beta2, eps,
+                                   step_size))
+
+    def _gradient_arrays(self, params):
+        """step_fused's arrays for the gradients (and the state's, made on the first step)."""
         if self._buffers is None:
             self._make_buffers(params, 2)
         grads = self._grads
         if grads is None or len(grads) != len(params) or any(
                 g.shape != p.shape or g.dtype != p.dtype for g, p in zip(grads, params)):
             grads = self._grads = flat_zeros_like(params)
-        step_size, eps = self._next_step()
-        gradients(out=grads, adam=(*self._buffers, self._scratch, self.beta1, self.beta2, eps,
-                                   step_size))
+        return grads
+
+    def steps_plan(self, params, count):
+        """The next ``count`` steps as :func:`chainrule._fast.kernels.network_steps` runs them
+        (a :class:`StepsPlan`); :meth:`commit` then advances t as ``count`` calls of
+        :meth:`step_fused` would."""
+        grads = self._gradient_arrays(params)
+        numbers = np.zeros((count, 4))
+        for j in range(count):
+            numbers[j, :2] = self._step_numbers(self.t + 1 + j)
+        adam = (*self._buffers, self.beta1, self.beta2)
+        return StepsPlan("adam", numbers, grads, None, adam, self.t + count)
+
+    def commit(self, plan):
+        """The state after the steps of ``plan`` (from :meth:`steps_plan`) ran."""
+        self.t = plan.after
 
 
 def gradient_buffers(params):
