@@ -217,8 +217,9 @@ def network_steps(codes, Ws, bs, outs, X, Y, rows, Xb, Yb, acts, deltas, sums, r
                   mode, plan, outputs, flats=None, adam=None):
     """Many mini-batches in one C call: batch j is rows ``rows[j·m:(j+1)·m]`` of X, Y
     (m = len(Xb)), gathered into Xb, Yb and stepped as :func:`network_step` steps it, a^L
-    copied into ``outputs[j·m:(j+1)·m]`` (it may have more rows), then the optimiser's updates of ``mode``
-    (:data:`STEPS_MODES`) with the numbers of ``plan[j]`` (float64, 4 per batch):
+    copied into ``outputs[j·m:(j+1)·m]`` (``outputs`` may have more rows), then the
+    optimiser's updates of ``mode`` (:data:`STEPS_MODES`) with the numbers of ``plan[j]``
+    (float64, 4 per batch):
 
     - ``"sgd"``: ``(scale, -, -, -)``, ``outs`` the parameters (w ← w + scale·∂C/∂w);
     - ``"momentum"``: ``(scale, -, c, fold)``, ``outs`` the velocity's arrays u, ``flats`` =
