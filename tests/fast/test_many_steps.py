@@ -86,7 +86,7 @@ def test_momentum_folds_its_velocity_inside_a_chunk_as_step_with_does(optimizer)
     """μ = 0.9: the velocity scale 0.9^k drops below 2^-16 after 106 steps, inside the first
     epoch's chunks of 20 batches (120 batches an epoch), and is folded back there."""
     args = (optimizer, NETWORKS[1], "float32", (6, 5, 3), 1200, 10, 0.0, 3)
-    assert _chunk_batches(120, 10, 3) == 12
+    assert _chunk_batches(120, 10, 3, 6 * 5 + 5 + 5 * 3 + 3) == 12
     chunks = train("chunks", *args, epochs=1)
     assert_same(chunks, train("one by one", *args, epochs=1))
 
@@ -123,8 +123,8 @@ def test_a_sharded_network_keeps_its_batch_by_batch_path():
 
 
 def test_chunks_depend_on_shapes_alone():
-    assert _chunk_batches(1000, 10, 10) == 100          # ten chunks an epoch
-    assert _chunk_batches(6000, 10, 10) == 600 and 600 * 10 * 10 <= 2 ** 16
-    assert _chunk_batches(234, 256, 10) == 24           # ten chunks an epoch
-    assert _chunk_batches(2340, 256, 10) == 25          # 2^16 outputs: 25 · 256 · 10 = 64,000
-    assert _chunk_batches(5, 100_000, 1) == 1           # never less than one batch
+    assert _chunk_batches(1000, 10, 10, 1000) == 100          # ten chunks an epoch
+    assert _chunk_batches(6000, 10, 10, 1000) == 600 and 600 * 10 * 10 <= 2 ** 16
+    assert _chunk_batches(2340, 256, 10, 1000) == 25          # 2^16 outputs: 25 · 256 · 10
+    assert _chunk_batches(2340, 256, 1, 10_000) == 104        # 2^28 rows × parameters
+    assert _chunk_batches(5, 100_000, 1, 10 ** 6) == 1        # never less than one batch

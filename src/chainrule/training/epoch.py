@@ -20,17 +20,23 @@ from chainrule.training.batch import batch_step, batch_steps
 from chainrule.training.progress import progress_bar
 
 _CHUNK_OUTPUTS = 2 ** 16   # a^L values kept per chunk of training batches (_chunk_batches)
+_CHUNK_WORK = 2 ** 28      # rows x parameters per chunk: ~0.1 s of products (about 3x this)
 
 
-def _chunk_batches(batches, m, k):
-    """Mini-batches per chunk of an epoch of ``batches`` batches of m rows and k outputs: about
-    2^16 outputs kept, and at least ten chunks an epoch (so a progress bar moves). Shapes
-    alone decide it, so the running cost is the same whatever runs the chunks.
+def _chunk_batches(batches, m, k, params):
+    """Mini-batches per chunk of an epoch of ``batches`` batches of m rows, k outputs and
+    ``params`` parameters: about 2^16 outputs kept, at least ten chunks an epoch (so a
+    progress bar moves), and about 2^28 row-parameter products (so Ctrl-C, seen between
+    chunks, is seen within a fraction of a second); at least one batch. Shapes alone decide
+    it, so the running cost is the same whatever runs the chunks.
 
-    >>> _chunk_batches(1000, 10, 10), _chunk_batches(78, 128, 10), _chunk_batches(3, 256, 10)
-    (100, 8, 1)
+    >>> _chunk_batches(1000, 10, 10, 23_860), _chunk_batches(78, 128, 10, 79_510)
+    (100, 8)
+    >>> _chunk_batches(39, 256, 10, 1_863_690)          # N3's network: one batch a chunk
+    1
     """
-    return max(1, min(_CHUNK_OUTPUTS // (m * k), -(-batches // 10)))
+    most = min(_CHUNK_OUTPUTS // (m * k), _CHUNK_WORK // (m * params), -(-batches // 10))
+    return max(1, most)
 
 
 def _progress_bar(progress, total, epoch, epochs):
@@ -57,7 +63,8 @@ def in_chunks(run, batch_size, progress, scored):
     model, X, Y, n = run.model, run.X, run.Y, run.n
     steps = batch_steps(model, run.optimizer, run.l2, n)
     whole, last = divmod(n, batch_size)
-    per = _chunk_batches(max(whole, 1), batch_size, Y.shape[1]) * batch_size   # rows
+    params = sum(p.size for p in model.params)
+    per = _chunk_batches(max(whole, 1), batch_size, Y.shape[1], params) * batch_size  # rows
     outputs = np.empty((max(per, last), Y.shape[1]), Y.dtype)
 
     def chunk(rows, m, totals):
