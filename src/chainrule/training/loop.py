@@ -161,7 +161,8 @@ class _Run:
         """Score the epoch, stop on divergence, run callbacks, save; True means stop.
 
         ``running``: (Σ C_0,x, rows right) summed over the epoch's mini-batches, when the
-        model reports them (``batch_stats``); otherwise the training set is scored afresh.
+        model reports them (:mod:`chainrule.training.epoch`); otherwise the training set is
+        scored afresh.
         """
         model, train_cost, train_acc = self.model, None, None
         if running is not None:
@@ -278,8 +279,11 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
       ``gradients``, ``cost``, ``predict``), e.g. :class:`~chainrule.nn.functional.EngineModel`.
       X is checked and y encoded once.
       Optional, used when present: ``totals(X, Y) -> (Σ_x C_0,x, rows right)`` and
-      ``penalty(l2, n)`` (a whole set scored in 1,000-row chunks without re-validation) and
-      ``batch_stats(Y)``, the same for the batch of the last ``gradients`` call.
+      ``penalty(l2, n)`` (a whole set scored in 1,000-row chunks without re-validation);
+      ``last_output`` (a^L of the last ``gradients`` call) with ``output_totals(a, Y)`` (the
+      same totals of outputs a), or ``batch_stats(Y)`` (the totals of the last batch): the
+      running cost and accuracy; ``steps_in_c`` (a :class:`~chainrule.nn.Network`): many
+      batches in one call (:func:`chainrule.training.batch.batch_steps`).
     - ``epochs``: the total number of epochs (a resumed run continues up to it);
       ``batch_size=None`` (or ≥ n) means full-batch gradient descent.
     - ``optimizer``: default ``SGD(lr=3.0)`` for the quadratic cost, ``SGD(lr=0.5)`` otherwise.
@@ -303,7 +307,8 @@ def train(model, X, y, epochs=30, batch_size=10, optimizer=None, l2=0.0, validat
       ``model`` must be the network loaded with it. SGD/momentum/Adam continue bit for bit.
     - ``metadata``: a JSON-able dict stored in the checkpoint (e.g. the data set's name).
     - ``score_train``: record the training cost and accuracy of each epoch. For a model with
-      ``batch_stats`` (a :class:`~chainrule.nn.Network`) they are what Keras reports: running
+      ``last_output`` or ``batch_stats`` (a :class:`~chainrule.nn.Network`) they are what
+      Keras reports: running
       means over the epoch's mini-batches, each batch scored by its own forward pass, i.e. with
       the weights *before* its update (no extra pass), so ``train_cost`` = mean over the
       epoch's rows of C_0 + λ/(2n) Σ w² of the weights at the end of the epoch, and can
