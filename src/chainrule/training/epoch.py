@@ -64,7 +64,7 @@ def in_chunks(run, batch_size, progress, scored):
     steps = batch_steps(model, run.optimizer, run.l2, n)
     whole, last = divmod(n, batch_size)
     params = sum(p.size for p in model.params)
-    per = _chunk_batches(max(whole, 1), batch_size, Y.shape[1], params) * batch_size  # rows
+    per = _chunk_batches(whole, batch_size, Y.shape[1], params) * batch_size   # rows
     outputs = np.empty((max(per, last), Y.shape[1]), Y.dtype)
 
     def chunk(rows, m, totals):
