@@ -741,11 +741,10 @@ static void let_go(Held *h) {
     h->count = 0;
 }
 
-/* The data of obj if it is a C-contiguous array (writable, with PyBUF_WRITABLE) of the step's
- * format, of `ndim` dimensions shaped (rows, cols) (cols ignored for 1-d), else NULL (no
- * exception set). */
-static void *hold_as(Held *h, PyObject *obj, int ndim, Py_ssize_t rows, Py_ssize_t cols,
-                     int flags) {
+/* The buffer of obj if it is a C-contiguous array (writable, with PyBUF_WRITABLE) of the format
+ * `format` ('f', 'd', or 'q' for 64-bit integers) with `ndim` dimensions, else NULL (no
+ * exception set); held until let_go either way. */
+static Py_buffer *hold_view(Held *h, PyObject *obj, char format, int ndim, int flags) {
     Py_buffer *v = &h->view[h->count];
     if (PyObject_GetBuffer(obj, v, flags | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
         PyErr_Clear();
@@ -754,8 +753,17 @@ static void *hold_as(Held *h, PyObject *obj, int ndim, Py_ssize_t rows, Py_ssize
     h->count++;
     const char *f = v->format ? v->format : "B";
     char kind = (f[0] == '<' || f[0] == '=' || f[0] == '@') ? f[1] : f[0];
-    if (kind != h->format || v->ndim != ndim || v->shape[0] != rows
-            || (ndim == 2 && v->shape[1] != cols) || rows < 1 || cols < 1)
+    if (format == 'q' && (kind == 'l' || kind == 'q') && v->itemsize == 8) kind = 'q';
+    return (kind == format && v->ndim == ndim) ? v : NULL;
+}
+
+/* The data of obj if it is a C-contiguous array (writable, with PyBUF_WRITABLE) of the step's
+ * format, of `ndim` dimensions shaped (rows, cols) (cols ignored for 1-d), else NULL (no
+ * exception set). */
+static void *hold_as(Held *h, PyObject *obj, int ndim, Py_ssize_t rows, Py_ssize_t cols,
+                     int flags) {
+    Py_buffer *v = hold_view(h, obj, h->format, ndim, flags);
+    if (!v || v->shape[0] != rows || (ndim == 2 && v->shape[1] != cols) || rows < 1 || cols < 1)
         return NULL;
     return v->buf;
 }
@@ -998,20 +1006,6 @@ static PyObject *axpy(PyObject *self, PyObject *args) {
  * fold != 0: u <- fold u after the batch (momentum's velocity scale folded back in). */
 enum { STEPS_SGD, STEPS_MOMENTUM, STEPS_NESTEROV, STEPS_ADAM };
 
-/* The buffer of obj (C-contiguous, of the format `format`, with ndim dimensions), or NULL. */
-static Py_buffer *hold_view(Held *h, PyObject *obj, char format, int ndim, int flags) {
-    Py_buffer *v = &h->view[h->count];
-    if (PyObject_GetBuffer(obj, v, flags | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
-        PyErr_Clear();
-        return NULL;
-    }
-    h->count++;
-    const char *f = v->format ? v->format : "B";
-    char kind = (f[0] == '<' || f[0] == '=' || f[0] == '@') ? f[1] : f[0];
-    if (format == 'q' && (kind == 'l' || kind == 'q') && v->itemsize == 8) kind = 'q';
-    return (kind == format && v->ndim == ndim) ? v : NULL;
-}
-
 #define SCALE_LOOP(T, u, n, c)                                                        \
     do {                                                                              \
         T *x = (u);                                                                   \
@@ -1048,16 +1042,16 @@ static PyObject *network_steps(PyObject *self, PyObject *args) {
     int ok = ov && xv->shape[1] == d && yv->shape[1] == k && yv->shape[0] == xv->shape[0]
              && count >= 1 && rv->shape[0] == count * m && pv->shape[0] == count
              && pv->shape[1] == 4 && ov->shape[0] >= count * m && ov->shape[1] == k;
-    void *flat[3] = {NULL, NULL, NULL};       /* w, u, old: one vector each */
+    void *flat[3] = {NULL, NULL, NULL};       /* w, u, old: one vector each, apart */
+    Py_buffer *fv[3];
     Py_ssize_t params = 0;
     for (int i = 0; ok && momentum && i < PyTuple_GET_SIZE(flats); i++) {
-        Py_buffer *v = hold_view(&h, PyTuple_GET_ITEM(flats, i), format, 1, PyBUF_WRITABLE);
-        ok = v != NULL && (i == 0 || v->shape[0] == params) && v->shape[0] >= 1;
+        fv[i] = hold_view(&h, PyTuple_GET_ITEM(flats, i), format, 1, PyBUF_WRITABLE);
+        ok = fv[i] != NULL && (i == 0 || fv[i]->shape[0] == params) && fv[i]->shape[0] >= 1;
+        for (int j = 0; ok && j < i; j++) ok = !overlap(fv[i], fv[j]);
         if (ok) {
-            params = v->shape[0];
-            flat[i] = v->buf;
-            for (int j = 0; j < i; j++)
-                ok = ok && overlap(v, &h.view[h.count - 1 - (i - j)]) == 0;
+            params = fv[i]->shape[0];
+            flat[i] = fv[i]->buf;
         }
     }
     if (!ok) {

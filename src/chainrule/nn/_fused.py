@@ -114,12 +114,10 @@ class FusedBackprop:
         codes = self._codes()
         m = len(Xb)
         acts, deltas, sums = self._buffers(m)
-        rowsums = self._rowsums.get(m)
-        if rowsums is None:      # softmax's Σ_k e^(z_k) per row
-            rowsums = self._rowsums[m] = np.empty(m, dtype=self.dtype)
         done = kernels.network_steps(codes, tuple(self.weights), tuple(self.biases), plan.outs,
-                                     X, Y, rows, Xb, Yb, acts, deltas, sums, rowsums, decay,
-                                     plan.mode, plan.numbers, outputs, plan.flats, plan.adam)
+                                     X, Y, rows, Xb, Yb, acts, deltas, sums, self._row_sums(m),
+                                     decay, plan.mode, plan.numbers, outputs, plan.flats,
+                                     plan.adam)
         if done:
             self._last_output = acts[-1]
         return done
@@ -167,6 +165,13 @@ class FusedBackprop:
                 kernels.adam(p, g, m_, v, s, beta1, beta2, eps, step_size)
         return cost, grads
 
+    def _row_sums(self, m):
+        """Scratch for softmax's Σ_k e^(z_k) of m rows, for the C step."""
+        rowsums = self._rowsums.get(m)
+        if rowsums is None:
+            rowsums = self._rowsums[m] = np.empty(m, dtype=self.dtype)
+        return rowsums
+
     def _codes(self):
         """The C step's codes for this network (:func:`kernels.step_codes`), looked up once."""
         if self._step_codes is False:
@@ -181,11 +186,8 @@ class FusedBackprop:
         if codes is None:
             return False
         acts, deltas, sums = self._scratch[len(X)]
-        rowsums = self._rowsums.get(len(X))
-        if rowsums is None:      # softmax's Σ_k e^(z_k) per row
-            rowsums = self._rowsums[len(X)] = np.empty(len(X), dtype=self.dtype)
         return kernels.network_step(codes, tuple(self.weights), tuple(self.biases), out, X, Y,
-                                    acts, deltas, sums, rowsums, scale, keep, decay,
+                                    acts, deltas, sums, self._row_sums(len(X)), scale, keep, decay,
                                     None if adam is None else (*adam[:2], *adam[3:]))
 
     @staticmethod
